@@ -1,0 +1,105 @@
+//! age-check: a seen finding alerts again only when its `renotify_after` window has passed
+//! since the last alert, or at once when its severity rose above the one last alerted.
+//!
+//! The re-alert is claimed with a write conditional on the `last_alerted_at` that was read, so
+//! of any number of concurrent deliveries exactly one sends the email.
+
+use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::ports::{ClaimOutcome, Clock, SeenStore, StoreError};
+use hushhub_core::seen::{Due, RenotifyPolicy, expires_at, format_duration};
+use hushhub_core::steps::{AgeCheckInput, DecisionKind, StepDecision};
+
+/// What age-check needs from the outside world.
+pub struct Ports<S, C> {
+    pub store: S,
+    pub clock: C,
+    pub renotify: RenotifyPolicy,
+}
+
+/// Why age-check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgeCheckError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl LambdaError for AgeCheckError {
+    fn error_name(&self) -> &'static str {
+        match self {
+            Self::Store(StoreError::Transient(_)) => error_names::TRANSIENT,
+            Self::Store(_) => error_names::STORE_FAILED,
+        }
+    }
+}
+
+/// Decides `realert` (and claims it) or `suppressed`.
+pub async fn handle<S: SeenStore, C: Clock>(
+    ports: &Ports<S, C>,
+    input: AgeCheckInput,
+) -> Result<StepDecision, AgeCheckError> {
+    let AgeCheckInput {
+        event_id,
+        finding,
+        record,
+    } = input;
+    let now = ports.clock.now();
+    let why = match ports.renotify.is_due(&record, &finding, now) {
+        Due::Escalated { from, to } => format!("severity escalated from {from} to {to}"),
+        Due::WindowElapsed { window } => format!(
+            "the {} renotify_after window of {} has passed since the last alert",
+            format_duration(window),
+            finding.severity
+        ),
+        Due::NotYet { next_due_at } => {
+            if record.needs_last_seen_refresh(now) {
+                ports
+                    .store
+                    .refresh_last_seen(&finding.id, now, expires_at(now))
+                    .await?;
+            }
+            let reason = match next_due_at {
+                Some(at) => format!(
+                    "within its renotify_after window; next alert due {}",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                None => format!(
+                    "no renotify_after window for {}; alerts again only if it escalates",
+                    finding.severity
+                ),
+            };
+            return Ok(StepDecision::new(
+                &event_id,
+                &finding,
+                DecisionKind::Suppressed,
+                reason,
+                Some(record),
+            ));
+        }
+    };
+    let updated = record.realerted(&finding, now);
+    match ports
+        .store
+        .claim_realert(record.last_alerted_at, &updated)
+        .await?
+    {
+        ClaimOutcome::Won => {
+            let claim = updated.claim(Some(&record));
+            let mut decision = StepDecision::new(
+                &event_id,
+                &finding,
+                DecisionKind::Realert,
+                why,
+                Some(updated),
+            );
+            decision.claim = Some(claim);
+            Ok(decision)
+        }
+        ClaimOutcome::Lost(current) => Ok(StepDecision::new(
+            &event_id,
+            &finding,
+            DecisionKind::Suppressed,
+            "another delivery claimed this re-alert".into(),
+            current.or(Some(record)),
+        )),
+    }
+}

@@ -1,0 +1,292 @@
+//! JSONPath references and payload templates, compiled once at load time.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// Why a path or template was refused at load time.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// Valid ASL the local runner does not implement; names the feature.
+    Unsupported(String),
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Field(String),
+    Index(usize),
+}
+
+/// A reference path (`$`, `$.a.b`, `$.a[0]`, `$['x']`), kept with its text for error causes.
+#[derive(Debug, Clone)]
+pub(crate) struct Path {
+    pub text: String,
+    pub segs: Vec<Seg>,
+}
+
+impl Path {
+    /// Parses a path on the state input.
+    pub fn parse(text: &str) -> Result<Self, Problem> {
+        if text.starts_with("States.") {
+            return Err(Problem::Unsupported(format!("intrinsic function {text:?}")));
+        }
+        let rest = text
+            .strip_prefix('$')
+            .ok_or_else(|| Problem::Invalid(format!("path {text:?} does not start with '$'")))?;
+        if rest.starts_with('$') {
+            return Err(Problem::Unsupported(format!(
+                "context object path {text:?} outside a payload template"
+            )));
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            segs: parse_segs(text, rest)?,
+        })
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.segs.is_empty()
+    }
+
+    pub fn select<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        select(value, &self.segs)
+    }
+
+    /// Moves the selected part out of `value`, so outputs need no copy.
+    pub fn take(&self, mut value: Value) -> Option<Value> {
+        let mut cur = &mut value;
+        for seg in &self.segs {
+            cur = match seg {
+                Seg::Field(name) => cur.as_object_mut()?.get_mut(name)?,
+                Seg::Index(i) => cur.as_array_mut()?.get_mut(*i)?,
+            };
+        }
+        Some(std::mem::take(cur))
+    }
+
+    /// Sets `value` at this path, creating missing objects. Leaves `target` untouched when it
+    /// fails, so a failed ResultPath can still be caught against the original input.
+    pub fn set(&self, target: &mut Value, value: Value) -> Result<(), ()> {
+        let Some((last, parents)) = self.segs.split_last() else {
+            *target = value;
+            return Ok(());
+        };
+        let mut cur = target;
+        for seg in parents {
+            let Seg::Field(name) = seg else {
+                return Err(());
+            };
+            cur = cur
+                .as_object_mut()
+                .ok_or(())?
+                .entry(name.as_str())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+        match last {
+            Seg::Field(name) => {
+                cur.as_object_mut().ok_or(())?.insert(name.clone(), value);
+                Ok(())
+            }
+            Seg::Index(_) => Err(()),
+        }
+    }
+}
+
+pub(crate) fn select<'v>(mut value: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
+    for seg in segs {
+        value = match seg {
+            Seg::Field(name) => value.as_object()?.get(name)?,
+            Seg::Index(i) => value.as_array()?.get(*i)?,
+        };
+    }
+    Some(value)
+}
+
+fn parse_segs(text: &str, mut rest: &str) -> Result<Vec<Seg>, Problem> {
+    let unsupported = |what: &str| Problem::Unsupported(format!("{what} in path {text:?}"));
+    let mut segs = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let name = &after[..end];
+            if name.is_empty() {
+                return Err(unsupported("recursive descent or an empty field name"));
+            }
+            if name.contains(['*', '@', '?', '(', ')', '\'', '"', ']', ' ']) {
+                return Err(unsupported(&format!("field {name:?}")));
+            }
+            segs.push(Seg::Field(name.to_owned()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after
+                .find(']')
+                .ok_or_else(|| Problem::Invalid(format!("unclosed '[' in path {text:?}")))?;
+            let inner = &after[..end];
+            let quoted = ['\'', '"'].iter().find_map(|q| {
+                inner
+                    .strip_prefix(*q)
+                    .and_then(|s| s.strip_suffix(*q))
+                    .filter(|s| !s.contains(*q))
+            });
+            if let Some(name) = quoted {
+                segs.push(Seg::Field(name.to_owned()));
+            } else if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
+                let index = inner
+                    .parse()
+                    .map_err(|_| unsupported(&format!("index [{inner}]")))?;
+                segs.push(Seg::Index(index));
+            } else {
+                return Err(unsupported(&format!("selector [{inner}]")));
+            }
+            rest = &after[end + 1..];
+        } else {
+            return Err(Problem::Invalid(format!(
+                "unexpected {rest:?} in path {text:?}"
+            )));
+        }
+    }
+    Ok(segs)
+}
+
+/// What a `$$` path reads from the context object.
+#[derive(Debug, Clone)]
+pub(crate) enum ContextRef {
+    ExecutionId,
+    ExecutionInput(Vec<Seg>),
+    StateName,
+    MapItemIndex,
+    MapItemValue(Vec<Seg>),
+}
+
+/// The context object of the state being run, without materialising it as JSON.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub execution_id: &'a str,
+    pub execution_input: &'a Value,
+    pub state_name: &'a str,
+    pub item: Option<(usize, &'a Value)>,
+}
+
+/// A payload template (`Parameters`, `ItemSelector`, `ResultSelector`).
+#[derive(Debug, Clone)]
+pub(crate) enum Template {
+    Literal(Value),
+    Input(Path),
+    Context(ContextRef, String),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+}
+
+/// What a template may reference, and what it turned out to reference.
+pub(crate) struct TemplateScope {
+    pub map_item: bool,
+    pub uses_execution_input: bool,
+}
+
+impl Template {
+    pub fn compile(value: &Value, scope: &mut TemplateScope) -> Result<Self, Problem> {
+        let template = match value {
+            Value::Object(map) => {
+                let mut keys = BTreeSet::new();
+                let mut fields = Vec::with_capacity(map.len());
+                for (key, value) in map {
+                    let (name, field) = match key.strip_suffix(".$") {
+                        Some(name) => (name, Self::compile_path(key, value, scope)?),
+                        None => (key.as_str(), Self::compile(value, scope)?),
+                    };
+                    if !keys.insert(name) {
+                        return Err(Problem::Invalid(format!("field {name:?} appears twice")));
+                    }
+                    fields.push((name.to_owned(), field));
+                }
+                Self::Object(fields)
+            }
+            Value::Array(items) => Self::Array(
+                items
+                    .iter()
+                    .map(|item| Self::compile(item, scope))
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => Self::Literal(other.clone()),
+        };
+        let literal = match &template {
+            Self::Object(fields) => fields.iter().all(|(_, t)| matches!(t, Self::Literal(_))),
+            Self::Array(items) => items.iter().all(|t| matches!(t, Self::Literal(_))),
+            _ => false,
+        };
+        Ok(if literal {
+            Self::Literal(value.clone())
+        } else {
+            template
+        })
+    }
+
+    fn compile_path(key: &str, value: &Value, scope: &mut TemplateScope) -> Result<Self, Problem> {
+        let Some(text) = value.as_str() else {
+            return Err(Problem::Invalid(format!("{key:?} must be a path string")));
+        };
+        let Some(rest) = text.strip_prefix("$$") else {
+            return Path::parse(text).map(Self::Input);
+        };
+        let segs = parse_segs(text, rest)?;
+        let field = |i: usize, name: &str| matches!(segs.get(i), Some(Seg::Field(f)) if f == name);
+        let context = if field(0, "Execution") && field(1, "Id") && segs.len() == 2 {
+            ContextRef::ExecutionId
+        } else if field(0, "Execution") && field(1, "Input") {
+            scope.uses_execution_input = true;
+            ContextRef::ExecutionInput(segs[2..].to_vec())
+        } else if field(0, "State") && field(1, "Name") && segs.len() == 2 {
+            ContextRef::StateName
+        } else if field(0, "Map") && !scope.map_item {
+            return Err(Problem::Invalid(format!(
+                "context path {text:?} is only available in a Map state's ItemSelector"
+            )));
+        } else if field(0, "Map") && field(1, "Item") && field(2, "Index") && segs.len() == 3 {
+            ContextRef::MapItemIndex
+        } else if field(0, "Map") && field(1, "Item") && field(2, "Value") {
+            ContextRef::MapItemValue(segs[3..].to_vec())
+        } else {
+            return Err(Problem::Unsupported(format!(
+                "context object path {text:?}"
+            )));
+        };
+        Ok(Self::Context(context, text.to_owned()))
+    }
+
+    /// Builds the payload, copying only the parts of `input` it references; `Err` is the cause
+    /// of a `States.Runtime` error.
+    pub fn eval(&self, input: &Value, ctx: &Ctx<'_>) -> Result<Value, String> {
+        let missing = |text: &str| format!("the path {text:?} matched nothing in the input");
+        Ok(match self {
+            Self::Literal(value) => value.clone(),
+            Self::Input(path) => path
+                .select(input)
+                .ok_or_else(|| missing(&path.text))?
+                .clone(),
+            Self::Context(context, text) => {
+                let found = match (context, ctx.item) {
+                    (ContextRef::ExecutionId, _) => return Ok(Value::from(ctx.execution_id)),
+                    (ContextRef::StateName, _) => return Ok(Value::from(ctx.state_name)),
+                    (ContextRef::MapItemIndex, Some((index, _))) => return Ok(Value::from(index)),
+                    (ContextRef::ExecutionInput(segs), _) => select(ctx.execution_input, segs),
+                    (ContextRef::MapItemValue(segs), Some((_, item))) => select(item, segs),
+                    (ContextRef::MapItemIndex | ContextRef::MapItemValue(_), None) => None,
+                };
+                found.ok_or_else(|| missing(text))?.clone()
+            }
+            Self::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(name, t)| Ok((name.clone(), t.eval(input, ctx)?)))
+                    .collect::<Result<Map<_, _>, String>>()?,
+            ),
+            Self::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|t| t.eval(input, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+}

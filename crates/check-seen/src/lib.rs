@@ -1,0 +1,202 @@
+//! check-seen: validates one finding, ends resolved and ignored ones at once, and claims the
+//! first alert of a new one; also serves `ReleaseClaim`, since it is the function that claims.
+//!
+//! Look first, then claim: most deliveries are duplicates, and a strongly consistent read costs a
+//! fifth of a write, so a duplicate costs one read here and no write.
+
+use hushhub_core::config::AlertPolicy;
+use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::finding::{Finding, FindingError};
+use hushhub_core::ports::{
+    ClaimOutcome, Clock, ImageRegistry, ReleaseOutcome, SeenStore, StoreError,
+};
+use hushhub_core::seen::{SeenRecord, resolution};
+use hushhub_core::steps::{
+    CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind, ReleaseClaimInput,
+    ReleaseClaimOutput, StepDecision,
+};
+use serde::Serialize;
+
+/// What check-seen needs from the outside world.
+pub struct Ports<S, R, C> {
+    pub store: S,
+    pub registry: R,
+    pub clock: C,
+    pub policy: AlertPolicy,
+}
+
+/// Why check-seen failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckSeenError {
+    #[error(transparent)]
+    InvalidFinding(#[from] FindingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Race(String),
+}
+
+impl LambdaError for CheckSeenError {
+    fn error_name(&self) -> &'static str {
+        match self {
+            Self::InvalidFinding(_) => error_names::INVALID_FINDING,
+            Self::Store(StoreError::Transient(_)) | Self::Race(_) => error_names::TRANSIENT,
+            Self::Store(_) => error_names::STORE_FAILED,
+        }
+    }
+}
+
+/// The answer to either action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CheckSeenResponse {
+    Checked(Box<CheckSeenOutput>),
+    Released(ReleaseClaimOutput),
+}
+
+/// Runs the action the state machine asked for.
+pub async fn handle<S: SeenStore, R: ImageRegistry, C: Clock>(
+    ports: &Ports<S, R, C>,
+    request: CheckSeenRequest,
+) -> Result<CheckSeenResponse, CheckSeenError> {
+    match request {
+        CheckSeenRequest::CheckSeen(input) => check_seen(ports, input)
+            .await
+            .map(|o| CheckSeenResponse::Checked(Box::new(o))),
+        CheckSeenRequest::ReleaseClaim(input) => release_claim(&ports.store, input)
+            .await
+            .map(CheckSeenResponse::Released),
+    }
+}
+
+/// Decides new / seen / resolved / ignored for one raw finding.
+pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
+    ports: &Ports<S, R, C>,
+    input: CheckSeenInput,
+) -> Result<CheckSeenOutput, CheckSeenError> {
+    let finding = Finding::from_asff(&input.finding, &format!("detail.findings[{}]", input.index))?;
+    let event_id = input.event_id;
+    let decision = decide(ports, &event_id, &finding).await?;
+    Ok(CheckSeenOutput {
+        event_id,
+        finding,
+        decision,
+    })
+}
+
+async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
+    ports: &Ports<S, R, C>,
+    event_id: &str,
+    finding: &Finding,
+) -> Result<StepDecision, CheckSeenError> {
+    let terminal = |kind, reason: String| StepDecision::new(event_id, finding, kind, reason, None);
+    if let Some(why) = resolution(finding) {
+        // Read before deleting: a resolved update of a finding never alerted is common, and a
+        // read is cheaper than a delete of nothing.
+        let reason = match ports.store.get(&finding.id).await? {
+            Some(_) => {
+                ports.store.forget(&finding.id).await?;
+                format!("{why}: record deleted, a later active update alerts as new")
+            }
+            None => format!("{why}: nothing recorded"),
+        };
+        return Ok(terminal(DecisionKind::Resolved, reason));
+    }
+    if let Some(why) = ports.policy.ignore_reason(finding) {
+        return Ok(terminal(DecisionKind::Ignored, why));
+    }
+    if let Some(why) = stale_image_reason(ports, finding).await {
+        return Ok(terminal(DecisionKind::Ignored, why));
+    }
+    let now = ports.clock.now();
+    if let Some(record) = ports.store.get(&finding.id).await? {
+        return Ok(seen(event_id, finding, record, "seen before"));
+    }
+    let record = SeenRecord::first_sighting(finding, now);
+    match ports.store.claim_new(&record).await? {
+        ClaimOutcome::Won => {
+            let claim = record.claim(None);
+            let mut decision = StepDecision::new(
+                event_id,
+                finding,
+                DecisionKind::New,
+                "first time seen".into(),
+                Some(record),
+            );
+            decision.claim = Some(claim);
+            Ok(decision)
+        }
+        ClaimOutcome::Lost(Some(winner)) => Ok(seen(
+            event_id,
+            finding,
+            winner,
+            "another delivery recorded it first",
+        )),
+        // The winner's record vanished between its write and ours (resolved meanwhile): retrying
+        // decides afresh.
+        ClaimOutcome::Lost(None) => Err(CheckSeenError::Race(format!(
+            "finding {} was claimed and deleted concurrently",
+            finding.id
+        ))),
+    }
+}
+
+fn seen(event_id: &str, finding: &Finding, record: SeenRecord, why: &str) -> StepDecision {
+    let reason = format!(
+        "{why}; first seen {}",
+        record.first_seen_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    StepDecision::new(event_id, finding, DecisionKind::Seen, reason, Some(record))
+}
+
+/// Why an ECR image finding is ignored: its image is not the latest tagged image of its
+/// repository. On a registry error it alerts: uncertainty never silences a finding.
+async fn stale_image_reason<S, R: ImageRegistry, C>(
+    ports: &Ports<S, R, C>,
+    finding: &Finding,
+) -> Option<String> {
+    if !ports.policy.ecr_latest_only {
+        return None;
+    }
+    let image = finding.ecr_image()?;
+    match ports
+        .registry
+        .latest_tagged(image.registry_id.as_deref(), &image.repository)
+        .await
+    {
+        Ok(Some(latest)) if latest.digest != image.digest => Some(format!(
+            "image {} is not the latest tagged image of {} (latest is {} {})",
+            short_digest(&image.digest),
+            image.repository,
+            short_digest(&latest.digest),
+            latest.tags.join(","),
+        )),
+        Ok(Some(_)) => None,
+        Ok(None) => Some(format!(
+            "repository {} has no tagged image",
+            image.repository
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, repository = %image.repository, "cannot tell the latest image; alerting");
+            None
+        }
+    }
+}
+
+fn short_digest(digest: &str) -> &str {
+    let end = digest
+        .char_indices()
+        .nth(19)
+        .map_or(digest.len(), |(i, _)| i);
+    &digest[..end]
+}
+
+/// Gives a claim back after a failed send, so the next delivery alerts.
+pub async fn release_claim<S: SeenStore>(
+    store: &S,
+    input: ReleaseClaimInput,
+) -> Result<ReleaseClaimOutput, CheckSeenError> {
+    let released = store.release_claim(&input.claim).await? == ReleaseOutcome::Released;
+    tracing::info!(finding_id = %input.claim.finding_id, released, "release_claim");
+    Ok(ReleaseClaimOutput { released })
+}

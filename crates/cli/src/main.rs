@@ -1,0 +1,35 @@
+//! `hushhub`: run the pipeline locally (replay), and the tools around a deployment.
+
+mod inputs;
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+/// hushhub: one well-written email per Security Hub finding, another only when it is overdue.
+#[derive(Debug, Parser)]
+#[command(name = "hushhub", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replays "Security Hub Findings - Imported" events through the real state machine
+    /// definition, with an embedded store and emails written to a folder.
+    Replay(replay::ReplayArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hushhub: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

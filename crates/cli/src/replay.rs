@@ -1,0 +1,285 @@
+//! `hushhub replay`: events through the real definition on local adapters, one line per finding
+//! and totals, so a change of `renotify_after` can be tried before it is applied in Terraform.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use hushhub_core::config::{self, AlertPolicy, parse_products, parse_severities};
+use hushhub_core::ports::{Clock, FixedClock};
+use hushhub_core::seen::RenotifyPolicy;
+use hushhub_local::{
+    FindingResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
+    PIPELINE_DEFINITION, SqliteSeenStore,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::inputs::read_events;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One aligned line per finding, then totals.
+    Text,
+    /// One JSON object per finding (JSON lines); totals go to stderr.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Event files (one JSON event, or JSON lines), folders of them, or `-` for stdin.
+    #[arg(required = true)]
+    events: Vec<PathBuf>,
+    /// The SQLite state file (created if missing).
+    #[arg(long, default_value = ".hushhub/state.sqlite")]
+    state: PathBuf,
+    /// Where emails are written (`.eml`, `.html`, `.txt`).
+    #[arg(long, default_value = ".hushhub/outbox")]
+    outbox: PathBuf,
+    /// Start from an empty state and an empty outbox.
+    #[arg(long)]
+    fresh: bool,
+    /// `renotify_after` per severity, e.g. `CRITICAL=1d,HIGH=5d,MEDIUM=15d,LOW=30d`.
+    #[arg(long, default_value = config::DEFAULT_RENOTIFY_AFTER)]
+    renotify_after: String,
+    /// Severities that alert at all.
+    #[arg(long, default_value = config::DEFAULT_ALERT_SEVERITIES)]
+    alert_severities: String,
+    /// `ProductName`s that alert (comma-separated); empty means all.
+    #[arg(long, default_value = "")]
+    alert_products: String,
+    /// JSON lines of `{"repository","digest","tags":[..],"pushed_at"}`: the ECR images to judge
+    /// "latest tagged image" against. Without it, ECR findings are never ignored as stale.
+    #[arg(long)]
+    ecr_images: Option<PathBuf>,
+    /// Alert on ECR findings of any image, not only the latest tagged one.
+    #[arg(long)]
+    all_ecr_images: bool,
+    /// Sender shown in the emails.
+    #[arg(long, default_value = "hushhub@example.com")]
+    sender: String,
+    /// Recipients shown in the emails (comma-separated).
+    #[arg(long, default_value = "security-team@example.com")]
+    recipients: String,
+    /// Another state machine definition to run instead of the embedded one.
+    #[arg(long)]
+    definition: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: ReplayArgs) -> Result<ExitCode> {
+    let renotify: RenotifyPolicy = args
+        .renotify_after
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--renotify-after")?;
+    let alert_severities = parse_severities(&args.alert_severities)
+        .map_err(anyhow::Error::msg)
+        .context("--alert-severities")?;
+    let recipients: Vec<String> = args
+        .recipients
+        .split(',')
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    for address in recipients.iter().chain([&args.sender]) {
+        config::check_address(address)
+            .map_err(anyhow::Error::msg)
+            .context("--sender/--recipients")?;
+    }
+    let definition = match &args.definition {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => PIPELINE_DEFINITION.to_owned(),
+    };
+    let events = read_events(&args.events)?;
+    if events.is_empty() {
+        bail!("no events found in {:?}", args.events);
+    }
+
+    if let Some(dir) = args.state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let store = Arc::new(
+        SqliteSeenStore::open(&args.state)
+            .with_context(|| format!("opening {}", args.state.display()))?,
+    );
+    if args.fresh {
+        store.clear()?;
+        clear_outbox(&args.outbox)?;
+    }
+    let clock = Arc::new(FixedClock::new(DateTime::<Utc>::UNIX_EPOCH));
+    let shared_clock: Arc<dyn Clock> = clock.clone();
+    let registry = match &args.ecr_images {
+        Some(path) => JsonlImageRegistry::load(path, shared_clock.clone())?,
+        None => JsonlImageRegistry::empty(shared_clock.clone()),
+    };
+    let policy = AlertPolicy {
+        renotify: renotify.clone(),
+        alert_severities,
+        alert_products: parse_products(&args.alert_products),
+        ecr_latest_only: !args.all_ecr_images,
+    };
+    let functions = Functions {
+        check_seen: check_seen::Ports {
+            store: store.clone(),
+            registry,
+            clock: clock.clone(),
+            policy,
+        },
+        age_check: age_check::Ports {
+            store: store.clone(),
+            clock: clock.clone(),
+            renotify,
+        },
+        score_and_summarise: score_and_summarise::Ports {
+            summariser: OfflineSummariser,
+            model_id: String::new(),
+        },
+        render_html_email: render_html_email::Ports {
+            mailer: FolderMailer::new(&args.outbox, shared_clock)
+                .with_context(|| format!("creating outbox {}", args.outbox.display()))?,
+            sender: args.sender.clone(),
+            recipients,
+            account_aliases: BTreeMap::new(),
+        },
+    };
+    let mut pipeline = LocalPipeline::new(&definition, functions, clock)?;
+
+    let progress = if std::io::stderr().is_terminal() && events.len() > 200 {
+        ProgressBar::with_draw_target(Some(events.len() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} events {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut totals = Totals::default();
+    let started = Instant::now();
+    for event in &events {
+        let result = pipeline.run_text(&event.text);
+        totals.events += 1;
+        totals.state_transitions += result.state_transitions;
+        for finding in &result.findings {
+            totals.count(finding);
+            match args.format {
+                Format::Text => {
+                    writeln!(out, "{}", text_line(result.time, finding, &event.origin))?
+                }
+                Format::Json => writeln!(out, "{}", serde_json::to_string(finding)?)?,
+            }
+        }
+        progress.inc(1);
+    }
+    let elapsed = started.elapsed();
+    progress.finish_and_clear();
+    out.flush()?;
+    drop(out);
+    let summary = totals.render(elapsed.as_secs_f64(), &args.outbox, store.count()?);
+    match args.format {
+        Format::Text => println!("{summary}"),
+        Format::Json => eprintln!("{summary}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clear_outbox(outbox: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(outbox) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path
+            .extension()
+            .is_some_and(|x| x == "eml" || x == "html" || x == "txt")
+        {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn text_line(time: Option<DateTime<Utc>>, f: &FindingResult, origin: &str) -> String {
+    let time = time.map_or_else(
+        || "-".repeat(16),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    );
+    let detail = match (&f.error, &f.title) {
+        (Some(error), _) => format!("{error}  ({origin})"),
+        (None, Some(title)) => format!("{}  — {}", hushhub_core::email::one_line(title), f.reason),
+        (None, None) => f.reason.clone(),
+    };
+    format!(
+        "{time}  {:<10}  {:<2}  {:<13}  {detail}",
+        f.decision,
+        f.priority.as_deref().unwrap_or("-"),
+        f.severity.as_deref().unwrap_or("-"),
+    )
+}
+
+#[derive(Default)]
+struct Totals {
+    events: u64,
+    findings: u64,
+    emails: u64,
+    state_transitions: u64,
+    decisions: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn count(&mut self, f: &FindingResult) {
+        self.findings += 1;
+        if f.email.is_some() {
+            self.emails += 1;
+        }
+        *self.decisions.entry(f.decision.clone()).or_default() += 1;
+    }
+
+    fn render(&self, seconds: f64, outbox: &Path, recorded: u64) -> String {
+        let rate = if seconds > 0.0 {
+            self.findings as f64 / seconds
+        } else {
+            0.0
+        };
+        let order = [
+            "new",
+            "realert",
+            "suppressed",
+            "resolved",
+            "ignored",
+            "rejected",
+            "failed",
+        ];
+        let decisions: Vec<String> = order
+            .iter()
+            .filter_map(|d| self.decisions.get(*d).map(|n| format!("{d} {n}")))
+            .collect();
+        format!(
+            "\n{} events, {} findings, {} emails ({})\n{}\n{:.0} findings/s ({:.2} s), {:.1} state transitions per finding, {} findings recorded",
+            self.events,
+            self.findings,
+            self.emails,
+            outbox.display(),
+            decisions.join(", "),
+            rate,
+            seconds,
+            if self.findings > 0 {
+                self.state_transitions as f64 / self.findings as f64
+            } else {
+                0.0
+            },
+            recorded,
+        )
+    }
+}

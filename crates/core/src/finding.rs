@@ -1,0 +1,912 @@
+//! ASFF findings (inside "Security Hub Findings - Imported" events) turned into one compact,
+//! validated [`Finding`].
+//!
+//! An ASFF finding can be 240 KB; the state machine's payload limit is 256 KB. So the raw finding
+//! is read once, at the edge, into this compact form, and only this form travels between states.
+//! A missing or wrong required field is an error that names its path
+//! (`detail.findings[2].Severity.Label: unknown value "SUPER"`), so an operator can find it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The EventBridge detail-type of the events hushhub consumes.
+pub const IMPORTED_DETAIL_TYPE: &str = "Security Hub Findings - Imported";
+
+/// Caps that keep a compact finding small whatever the product sent.
+pub mod limits {
+    /// Characters kept of a title (ASFF allows 256).
+    pub const TITLE_CHARS: usize = 256;
+    /// Characters kept of a description; the email links to the console for the rest.
+    pub const DESCRIPTION_CHARS: usize = 2_000;
+    /// Characters kept of remediation text.
+    pub const REMEDIATION_CHARS: usize = 1_000;
+    /// Resources kept; `Finding::resource_count` tells how many there were.
+    pub const RESOURCES: usize = 20;
+    /// Tags kept per resource.
+    pub const TAGS: usize = 50;
+    /// Vulnerabilities kept.
+    pub const VULNERABILITIES: usize = 20;
+    /// Characters kept of any other free-text value (ids, tag values, types).
+    pub const SHORT_CHARS: usize = 512;
+    /// Finding types kept.
+    pub const TYPES: usize = 20;
+}
+
+/// What is wrong with an input, and where: `path: problem`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct FindingError {
+    /// Where in the event, e.g. `detail.findings[0].Severity.Label`.
+    pub path: String,
+    /// What is wrong there, e.g. `unknown value "SUPER"`.
+    pub problem: String,
+}
+
+impl FindingError {
+    fn new(path: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// ASFF severity labels, in rising order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Every label, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Self::Informational,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Critical,
+    ];
+
+    /// The ASFF label, e.g. `CRITICAL`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Informational => "INFORMATIONAL",
+            Self::Low => "LOW",
+            Self::Medium => "MEDIUM",
+            Self::High => "HIGH",
+            Self::Critical => "CRITICAL",
+        }
+    }
+
+    /// Parses an ASFF label (case-insensitive, surrounding space ignored).
+    pub fn from_label(label: &str) -> Option<Self> {
+        let label = label.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.label().eq_ignore_ascii_case(label))
+    }
+
+    /// The label ASFF assigns to a normalized score (0..=100), for products that send only that.
+    pub fn from_normalized(n: u64) -> Self {
+        match n {
+            0 => Self::Informational,
+            1..=39 => Self::Low,
+            40..=69 => Self::Medium,
+            70..=89 => Self::High,
+            _ => Self::Critical,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A finding's `Id`: non-empty, at most 512 characters (the ASFF limit).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FindingId(String);
+
+impl FindingId {
+    /// Checks the ASFF constraints.
+    pub fn new(id: impl Into<String>) -> Result<Self, String> {
+        let id = id.into();
+        if id.trim().is_empty() {
+            return Err("must not be empty".into());
+        }
+        if id.chars().count() > 512 {
+            return Err("is longer than 512 characters".into());
+        }
+        if id.chars().any(char::is_control) {
+            return Err("contains control characters".into());
+        }
+        Ok(Self(id))
+    }
+
+    /// The id as Security Hub knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FindingId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::new(s)
+    }
+}
+
+impl From<FindingId> for String {
+    fn from(id: FindingId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Checks it is exactly 12 ASCII digits.
+    pub fn new(id: impl Into<String>) -> Result<Self, String> {
+        let id = id.into();
+        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(id))
+        } else {
+            Err(format!("{:?} is not a 12-digit account id", clip(&id, 40)))
+        }
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::new(s)
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `Workflow.Status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkflowStatus {
+    New,
+    Notified,
+    Resolved,
+    Suppressed,
+}
+
+/// `RecordState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecordState {
+    Active,
+    Archived,
+}
+
+/// `Compliance.Status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ComplianceStatus {
+    Passed,
+    Warning,
+    Failed,
+    NotAvailable,
+}
+
+/// `YES` / `NO` / `PARTIAL` answers of `FixAvailable` and `ExploitAvailable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Availability {
+    Yes,
+    No,
+    Partial,
+}
+
+/// One vulnerability of a software-vulnerability finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// Usually a CVE id.
+    pub id: String,
+    pub fix_available: Option<Availability>,
+    pub exploit_available: Option<Availability>,
+    /// Highest CVSS base score given, if any.
+    pub cvss_score: Option<f64>,
+    /// `name version` of the vulnerable packages (first few).
+    pub packages: Vec<String>,
+}
+
+/// The image an ECR image finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcrImage {
+    pub registry_id: Option<String>,
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+}
+
+/// One affected resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// ASFF `Type`, e.g. `AwsEc2Instance`.
+    pub kind: String,
+    /// ASFF `Id`, usually an ARN.
+    pub id: String,
+    pub region: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Public IPv4 addresses the resource's details show (EC2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecr_image: Option<EcrImage>,
+}
+
+/// Remediation advice the product gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    pub text: Option<String>,
+    /// Only `https://` links are kept: anything else could be a trap in an email.
+    pub url: Option<String>,
+}
+
+/// Network facts of the finding (GuardDuty and friends).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// `IN` or `OUT`.
+    pub direction: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+/// The compact, validated finding that travels between the states of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub product_arn: String,
+    /// `ProductName`, or the product part of the ARN when absent.
+    pub product_name: String,
+    pub generator_id: String,
+    /// The Security Hub control (e.g. `S3.1`) of a control finding.
+    pub control_id: Option<String>,
+    pub account_id: AccountId,
+    pub region: String,
+    pub title: String,
+    pub description: String,
+    /// True when the description was cut to [`limits::DESCRIPTION_CHARS`].
+    pub description_truncated: bool,
+    pub severity: Severity,
+    pub severity_normalized: Option<u8>,
+    pub types: Vec<String>,
+    pub resources: Vec<Resource>,
+    /// How many resources the finding named (only the first few are kept).
+    pub resource_count: usize,
+    pub workflow_status: Option<WorkflowStatus>,
+    pub record_state: RecordState,
+    pub compliance_status: Option<ComplianceStatus>,
+    pub vulnerabilities: Vec<Vulnerability>,
+    pub remediation: Option<Remediation>,
+    pub network: Option<Network>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_observed_at: Option<DateTime<Utc>>,
+    pub last_observed_at: Option<DateTime<Utc>>,
+}
+
+impl Finding {
+    /// Reads one ASFF finding; `path` is where it sits in the event (`detail.findings[0]`), used
+    /// to name the field in errors.
+    pub fn from_asff(raw: &Value, path: &str) -> Result<Finding, FindingError> {
+        let f = Node::root(raw, path)?;
+        let id = f.req("Id")?;
+        let id = FindingId::new(id.string()?).map_err(|p| id.error(p))?;
+        let account = f.req("AwsAccountId")?;
+        let account_id = AccountId::new(account.string()?).map_err(|p| account.error(p))?;
+        let product_arn = f.req("ProductArn")?.nonempty_string()?.to_owned();
+        let severity_node = f.req("Severity")?;
+        let (severity, severity_normalized) = read_severity(&severity_node)?;
+        let description_full = f.req("Description")?.string()?;
+        let description = clip(description_full, limits::DESCRIPTION_CHARS);
+        let description_truncated = description.len() < description_full.len();
+        let resources_node = f.req("Resources")?;
+        let resources_list = resources_node.array()?;
+        if resources_list.is_empty() {
+            return Err(resources_node.error("must name at least one resource"));
+        }
+        let resources = resources_list
+            .iter()
+            .take(limits::RESOURCES)
+            .enumerate()
+            .map(|(i, r)| read_resource(&resources_node.index(i, r)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let region = match f.opt("Region")? {
+            Some(r) => r.nonempty_string()?.to_owned(),
+            None => region_from_arn(&product_arn)
+                .or_else(|| resources.iter().find_map(|r| r.region.clone()))
+                .ok_or_else(|| f.error("Region is missing and cannot be read from ProductArn"))?,
+        };
+        let product_name = match f.opt("ProductName")? {
+            Some(p) => clip(p.string()?, limits::SHORT_CHARS).to_owned(),
+            None => product_from_arn(&product_arn),
+        };
+        let generator_id = clip(
+            f.req("GeneratorId")?.nonempty_string()?,
+            limits::SHORT_CHARS,
+        );
+        let compliance = f.opt("Compliance")?;
+        let compliance_status = match &compliance {
+            Some(c) => c
+                .opt("Status")?
+                .map(|s| s.enumerated(&COMPLIANCE))
+                .transpose()?,
+            None => None,
+        };
+        let control_id = match &compliance {
+            Some(c) => c
+                .opt("SecurityControlId")?
+                .map(|s| s.string().map(str::to_owned))
+                .transpose()?,
+            None => None,
+        }
+        .or_else(|| {
+            generator_id
+                .strip_prefix("security-control/")
+                .map(str::to_owned)
+        });
+        let workflow_status = match f.opt("Workflow")? {
+            Some(w) => w
+                .opt("Status")?
+                .map(|s| s.enumerated(&WORKFLOW))
+                .transpose()?,
+            None => None,
+        }
+        .or(match f.opt("WorkflowState")? {
+            // The deprecated WorkflowState only matters when Workflow.Status is absent.
+            Some(s) => match s.string()? {
+                "RESOLVED" => Some(WorkflowStatus::Resolved),
+                "DEFERRED" => Some(WorkflowStatus::Suppressed),
+                _ => None,
+            },
+            None => None,
+        });
+        let record_state = match f.opt("RecordState")? {
+            Some(s) => s.enumerated(&RECORD_STATE)?,
+            None => RecordState::Active,
+        };
+        let types_node = f.req("Types")?;
+        let types = types_node
+            .array()?
+            .iter()
+            .take(limits::TYPES)
+            .enumerate()
+            .map(|(i, t)| {
+                Ok(clip(types_node.index(i, t)?.string()?, limits::SHORT_CHARS).to_owned())
+            })
+            .collect::<Result<Vec<_>, FindingError>>()?;
+        let vulnerabilities = match f.opt("Vulnerabilities")? {
+            Some(v) => v
+                .array()?
+                .iter()
+                .take(limits::VULNERABILITIES)
+                .enumerate()
+                .map(|(i, item)| read_vulnerability(&v.index(i, item)?))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let remediation = match f.opt("Remediation")? {
+            Some(r) => match r.opt("Recommendation")? {
+                Some(rec) => {
+                    let text = rec
+                        .opt("Text")?
+                        .map(|t| {
+                            t.string()
+                                .map(|s| clip(s, limits::REMEDIATION_CHARS).to_owned())
+                        })
+                        .transpose()?;
+                    let url = rec
+                        .opt("Url")?
+                        .map(|u| u.string().map(str::to_owned))
+                        .transpose()?;
+                    let url = url.filter(|u| is_https_url(u));
+                    (text.is_some() || url.is_some()).then_some(Remediation { text, url })
+                }
+                None => None,
+            },
+            None => None,
+        };
+        let network = match f.opt("Network")? {
+            Some(n) => Some(Network {
+                direction: n
+                    .opt("Direction")?
+                    .map(|d| d.string().map(str::to_owned))
+                    .transpose()?,
+                source_ip: n
+                    .opt("SourceIpV4")?
+                    .map(|d| d.string().map(str::to_owned))
+                    .transpose()?,
+            }),
+            None => None,
+        };
+        Ok(Finding {
+            id,
+            product_arn: clip(&product_arn, limits::SHORT_CHARS).to_owned(),
+            product_name,
+            generator_id: generator_id.to_owned(),
+            control_id,
+            account_id,
+            region,
+            title: clip(f.req("Title")?.string()?, limits::TITLE_CHARS).to_owned(),
+            description: description.to_owned(),
+            description_truncated,
+            severity,
+            severity_normalized,
+            types,
+            resource_count: resources_list.len(),
+            resources,
+            workflow_status,
+            record_state,
+            compliance_status,
+            vulnerabilities,
+            remediation,
+            network,
+            created_at: f.req("CreatedAt")?.timestamp()?,
+            updated_at: f.req("UpdatedAt")?.timestamp()?,
+            first_observed_at: f
+                .opt("FirstObservedAt")?
+                .map(|t| t.timestamp())
+                .transpose()?,
+            last_observed_at: f
+                .opt("LastObservedAt")?
+                .map(|t| t.timestamp())
+                .transpose()?,
+        })
+    }
+
+    /// The deep link to this finding in the Security Hub console of its region.
+    pub fn console_url(&self) -> String {
+        let filter = format!(
+            "Id%3D%255Coperator%255C%253AEQUALS%255C%253A{}",
+            url_encode(&url_encode(self.id.as_str()))
+        );
+        format!(
+            "https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings?search={filter}",
+            region = url_encode(&self.region),
+        )
+    }
+
+    /// The first ECR image named by the finding's resources, if any.
+    pub fn ecr_image(&self) -> Option<&EcrImage> {
+        self.resources.iter().find_map(|r| r.ecr_image.as_ref())
+    }
+
+    /// `Compliance.SecurityControlId`, or the first finding type: what kind of problem this is.
+    pub fn control_or_type(&self) -> &str {
+        self.control_id
+            .as_deref()
+            .or(self.types.first().map(String::as_str))
+            .unwrap_or("")
+    }
+}
+
+/// An imported event, its envelope checked, its findings still raw: each finding is validated
+/// on its own so that one malformed finding fails only itself.
+#[derive(Debug, Clone)]
+pub struct ImportedEvent {
+    event: EventBridgeEvent<Value>,
+}
+
+impl ImportedEvent {
+    /// Reads an EventBridge event from text.
+    pub fn parse(json: &str) -> Result<ImportedEvent, FindingError> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| FindingError::new("event", format!("not valid JSON: {e}")))?;
+        Self::from_value(value)
+    }
+
+    /// Checks that `value` is an imported-findings event with a non-empty `detail.findings`.
+    pub fn from_value(value: Value) -> Result<ImportedEvent, FindingError> {
+        let event: EventBridgeEvent<Value> = serde_json::from_value(value).map_err(|e| {
+            let problem = e.to_string();
+            // serde names the missing or wrong envelope field in its message: point the path at it.
+            let path = ["detail-type", "source", "detail", "time", "id"]
+                .into_iter()
+                .find(|f| problem.contains(&format!("`{f}`")))
+                .unwrap_or("event");
+            FindingError::new(path, format!("not a valid EventBridge event: {problem}"))
+        })?;
+        if event.detail_type != IMPORTED_DETAIL_TYPE {
+            return Err(FindingError::new(
+                "detail-type",
+                format!(
+                    "expected {IMPORTED_DETAIL_TYPE:?}, got {:?}",
+                    clip(&event.detail_type, 80)
+                ),
+            ));
+        }
+        match event.detail.get("findings") {
+            Some(Value::Array(findings)) if findings.is_empty() => {
+                Err(FindingError::new("detail.findings", "is empty"))
+            }
+            Some(Value::Array(_)) => Ok(ImportedEvent { event }),
+            Some(other) => Err(FindingError::new(
+                "detail.findings",
+                format!("expected a list, got {}", kind_of(other)),
+            )),
+            None if !event.detail.is_object() => Err(FindingError::new(
+                "detail",
+                format!("expected an object, got {}", kind_of(&event.detail)),
+            )),
+            None => Err(FindingError::new("detail.findings", "is missing")),
+        }
+    }
+
+    /// The EventBridge event id (empty if the event had none).
+    pub fn id(&self) -> &str {
+        self.event.id.as_deref().unwrap_or("")
+    }
+
+    /// When EventBridge says the event happened.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.event.time
+    }
+
+    /// The raw findings, in order.
+    pub fn findings(&self) -> &[Value] {
+        self.event
+            .detail
+            .get("findings")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The event as the state machine receives it.
+    pub fn into_value(self) -> Value {
+        serde_json::to_value(self.event).unwrap_or(Value::Null)
+    }
+}
+
+const WORKFLOW: [(&str, WorkflowStatus); 4] = [
+    ("NEW", WorkflowStatus::New),
+    ("NOTIFIED", WorkflowStatus::Notified),
+    ("RESOLVED", WorkflowStatus::Resolved),
+    ("SUPPRESSED", WorkflowStatus::Suppressed),
+];
+const RECORD_STATE: [(&str, RecordState); 2] = [
+    ("ACTIVE", RecordState::Active),
+    ("ARCHIVED", RecordState::Archived),
+];
+const COMPLIANCE: [(&str, ComplianceStatus); 4] = [
+    ("PASSED", ComplianceStatus::Passed),
+    ("WARNING", ComplianceStatus::Warning),
+    ("FAILED", ComplianceStatus::Failed),
+    ("NOT_AVAILABLE", ComplianceStatus::NotAvailable),
+];
+const AVAILABILITY: [(&str, Availability); 3] = [
+    ("YES", Availability::Yes),
+    ("NO", Availability::No),
+    ("PARTIAL", Availability::Partial),
+];
+
+fn read_severity(node: &Node<'_>) -> Result<(Severity, Option<u8>), FindingError> {
+    let normalized = match node.opt("Normalized")? {
+        Some(n) => {
+            let value = n
+                .value
+                .as_u64()
+                .filter(|v| *v <= 100)
+                .ok_or_else(|| n.error("expected a whole number from 0 to 100"))?;
+            Some(value as u8)
+        }
+        None => None,
+    };
+    let label = match node.opt("Label")? {
+        Some(l) => {
+            let text = l.string()?;
+            Severity::from_label(text)
+                .ok_or_else(|| l.error(format!("unknown value {:?}", clip(text, 40))))?
+        }
+        None => match normalized {
+            Some(n) => Severity::from_normalized(u64::from(n)),
+            None => return Err(node.error("needs Label (or Normalized)")),
+        },
+    };
+    Ok((label, normalized))
+}
+
+fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
+    let kind = clip(r.req("Type")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
+    let id = clip(r.req("Id")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
+    let region = r
+        .opt("Region")?
+        .map(|n| n.string().map(str::to_owned))
+        .transpose()?;
+    let mut tags = BTreeMap::new();
+    if let Some(t) = r.opt("Tags")? {
+        let Value::Object(map) = t.value else {
+            return Err(t.error(format!("expected an object, got {}", kind_of(t.value))));
+        };
+        for (k, v) in map.iter().take(limits::TAGS) {
+            let value = v
+                .as_str()
+                .ok_or_else(|| t.child(k, v).error("expected a string"))?;
+            tags.insert(clip(k, 128).to_owned(), clip(value, 256).to_owned());
+        }
+    }
+    let mut public_ips = Vec::new();
+    let mut ecr_image = None;
+    if let Some(details) = r.opt("Details")? {
+        if let Some(ec2) = details.opt("AwsEc2Instance")? {
+            if let Some(ips) = ec2.opt("IpV4Addresses")? {
+                for (i, ip) in ips.array()?.iter().enumerate() {
+                    let ip = ips.index(i, ip)?.string()?;
+                    if is_public_ipv4(ip) {
+                        public_ips.push(ip.to_owned());
+                    }
+                }
+            }
+        }
+        if let Some(img) = details.opt("AwsEcrContainerImage")? {
+            let tags = match img.opt("ImageTags")? {
+                Some(t) => t
+                    .array()?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Ok(t.index(i, v)?.string()?.to_owned()))
+                    .collect::<Result<Vec<_>, FindingError>>()?,
+                None => Vec::new(),
+            };
+            ecr_image = Some(EcrImage {
+                registry_id: img
+                    .opt("RegistryId")?
+                    .map(|v| v.string().map(str::to_owned))
+                    .transpose()?,
+                repository: img.req("RepositoryName")?.nonempty_string()?.to_owned(),
+                digest: img.req("ImageDigest")?.nonempty_string()?.to_owned(),
+                tags,
+            });
+        }
+    }
+    Ok(Resource {
+        kind,
+        id,
+        region,
+        tags,
+        public_ips,
+        ecr_image,
+    })
+}
+
+fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
+    let mut cvss_score: Option<f64> = None;
+    if let Some(list) = v.opt("Cvss")? {
+        for (i, item) in list.array()?.iter().enumerate() {
+            if let Some(score) = list.index(i, item)?.opt("BaseScore")? {
+                let s = score
+                    .value
+                    .as_f64()
+                    .ok_or_else(|| score.error("expected a number"))?;
+                cvss_score = Some(cvss_score.map_or(s, |c| c.max(s)));
+            }
+        }
+    }
+    let mut packages = Vec::new();
+    if let Some(list) = v.opt("VulnerablePackages")? {
+        for (i, item) in list.array()?.iter().enumerate().take(5) {
+            let p = list.index(i, item)?;
+            let name = p
+                .opt("Name")?
+                .map(|n| n.string())
+                .transpose()?
+                .unwrap_or("");
+            let version = p
+                .opt("Version")?
+                .map(|n| n.string())
+                .transpose()?
+                .unwrap_or("");
+            packages.push(clip(format!("{name} {version}").trim(), 128).to_owned());
+        }
+    }
+    Ok(Vulnerability {
+        id: clip(v.req("Id")?.nonempty_string()?, 128).to_owned(),
+        fix_available: v
+            .opt("FixAvailable")?
+            .map(|n| n.enumerated(&AVAILABILITY))
+            .transpose()?,
+        exploit_available: v
+            .opt("ExploitAvailable")?
+            .map(|n| n.enumerated(&AVAILABILITY))
+            .transpose()?,
+        cvss_score,
+        packages,
+    })
+}
+
+/// A JSON value with the path it was reached by, so every error can name the field.
+struct Node<'a> {
+    value: &'a Value,
+    path: String,
+}
+
+impl<'a> Node<'a> {
+    fn root(value: &'a Value, path: &str) -> Result<Self, FindingError> {
+        let node = Node {
+            value,
+            path: path.to_owned(),
+        };
+        if value.is_object() {
+            Ok(node)
+        } else {
+            Err(node.error(format!("expected an object, got {}", kind_of(value))))
+        }
+    }
+
+    fn error(&self, problem: impl Into<String>) -> FindingError {
+        FindingError::new(self.path.clone(), problem)
+    }
+
+    fn child(&self, key: &str, value: &'a Value) -> Node<'a> {
+        Node {
+            value,
+            path: format!("{}.{key}", self.path),
+        }
+    }
+
+    fn index(&self, i: usize, value: &'a Value) -> Result<Node<'a>, FindingError> {
+        Ok(Node {
+            value,
+            path: format!("{}[{i}]", self.path),
+        })
+    }
+
+    /// A field that may be absent; JSON `null` counts as absent.
+    fn opt(&self, key: &str) -> Result<Option<Node<'a>>, FindingError> {
+        let Value::Object(map) = self.value else {
+            return Err(self.error(format!("expected an object, got {}", kind_of(self.value))));
+        };
+        Ok(map
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map(|v| self.child(key, v)))
+    }
+
+    fn req(&self, key: &str) -> Result<Node<'a>, FindingError> {
+        self.opt(key)?
+            .ok_or_else(|| FindingError::new(format!("{}.{key}", self.path), "is missing"))
+    }
+
+    fn string(&self) -> Result<&'a str, FindingError> {
+        self.value
+            .as_str()
+            .ok_or_else(|| self.error(format!("expected a string, got {}", kind_of(self.value))))
+    }
+
+    fn nonempty_string(&self) -> Result<&'a str, FindingError> {
+        let s = self.string()?;
+        if s.trim().is_empty() {
+            Err(self.error("must not be empty"))
+        } else {
+            Ok(s)
+        }
+    }
+
+    fn array(&self) -> Result<&'a Vec<Value>, FindingError> {
+        self.value
+            .as_array()
+            .ok_or_else(|| self.error(format!("expected a list, got {}", kind_of(self.value))))
+    }
+
+    fn enumerated<T: Copy>(&self, table: &[(&str, T)]) -> Result<T, FindingError> {
+        let s = self.string()?;
+        table
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| self.error(format!("unknown value {:?}", clip(s, 40))))
+    }
+
+    fn timestamp(&self) -> Result<DateTime<Utc>, FindingError> {
+        let s = self.string()?;
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| self.error(format!("{:?} is not an ISO 8601 timestamp", clip(s, 40))))
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The first `max` characters of `s`, cut on a character boundary.
+pub fn clip(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn region_from_arn(arn: &str) -> Option<String> {
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+}
+
+fn product_from_arn(arn: &str) -> String {
+    // arn:aws:securityhub:us-east-1::product/aws/guardduty -> guardduty
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+fn is_https_url(u: &str) -> bool {
+    u.starts_with("https://")
+        && u.len() <= 2048
+        && !u
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+}
+
+fn is_public_ipv4(ip: &str) -> bool {
+    match ip.parse::<std::net::Ipv4Addr>() {
+        Ok(a) => {
+            !(a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_documentation()
+                || a.octets()[0] == 100 && (64..128).contains(&a.octets()[1]))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

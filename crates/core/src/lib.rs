@@ -1,0 +1,19 @@
+//! hushhub's domain: findings, dedup decisions, score, summary and email, with no AWS types.
+//!
+//! Everything here is pure Rust so that the Lambdas, the local replay and the tests share every
+//! line of the logic that decides whether a security engineer gets an email. Talking to the
+//! outside world goes through the traits in [`ports`].
+
+pub mod config;
+pub mod email;
+pub mod error_names;
+pub mod finding;
+pub mod ports;
+pub mod score;
+pub mod seen;
+pub mod steps;
+pub mod summary;
+
+pub use config::Config;
+pub use finding::{Finding, FindingId, Severity};
+pub use seen::{RenotifyPolicy, SeenRecord};

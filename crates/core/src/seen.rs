@@ -1,0 +1,268 @@
+//! The dedup state of a finding and the pure decisions made on it: new, seen, due or quiet,
+//! resolved, ignored.
+//!
+//! Stores only persist what these functions decide; the decisions themselves never touch I/O,
+//! so the DynamoDB and SQLite adapters cannot disagree on what "due" means.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{
+    AccountId, ComplianceStatus, Finding, FindingId, RecordState, Severity, WorkflowStatus,
+};
+
+/// Security Hub deletes active findings not updated for 90 days; the record's TTL follows, as a
+/// safety net behind the daily reaper.
+pub const RECORD_TTL_DAYS: i64 = 90;
+/// A quiet duplicate refreshes `last_seen_at` at most this often, so most duplicates cost no
+/// write at all.
+pub const LAST_SEEN_REFRESH_HOURS: i64 = 24;
+
+/// What hushhub remembers of a finding (one DynamoDB item, one SQLite row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenRecord {
+    pub finding_id: FindingId,
+    pub product_arn: String,
+    pub account_id: AccountId,
+    pub region: String,
+    pub title: String,
+    /// The severity at the last alert: a higher one escalates at once.
+    pub severity: Severity,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_alerted_at: DateTime<Utc>,
+    pub alert_count: u32,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl SeenRecord {
+    /// The record of a finding seen for the first time, claiming its first alert at `now`.
+    pub fn first_sighting(finding: &Finding, now: DateTime<Utc>) -> SeenRecord {
+        SeenRecord {
+            finding_id: finding.id.clone(),
+            product_arn: finding.product_arn.clone(),
+            account_id: finding.account_id.clone(),
+            region: finding.region.clone(),
+            title: finding.title.clone(),
+            severity: finding.severity,
+            first_seen_at: now,
+            last_seen_at: now,
+            last_alerted_at: now,
+            alert_count: 1,
+            expires_at: expires_at(now),
+        }
+    }
+
+    /// This record after a re-alert claimed at `now`.
+    pub fn realerted(&self, finding: &Finding, now: DateTime<Utc>) -> SeenRecord {
+        SeenRecord {
+            title: finding.title.clone(),
+            severity: finding.severity,
+            last_seen_at: now,
+            last_alerted_at: now,
+            alert_count: self.alert_count.saturating_add(1),
+            expires_at: expires_at(now),
+            ..self.clone()
+        }
+    }
+
+    /// Whether a quiet duplicate should refresh `last_seen_at` (and so the TTL).
+    pub fn needs_last_seen_refresh(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_seen_at >= Duration::hours(LAST_SEEN_REFRESH_HOURS)
+    }
+
+    /// The claim this record holds on its last alert, with what to put back if sending fails.
+    pub fn claim(&self, previous: Option<&SeenRecord>) -> Claim {
+        Claim {
+            finding_id: self.finding_id.clone(),
+            claimed_at: self.last_alerted_at,
+            previous: previous.map(|p| PreviousAlert {
+                last_alerted_at: p.last_alerted_at,
+                severity: p.severity,
+                alert_count: p.alert_count,
+            }),
+        }
+    }
+}
+
+/// When a record seen at `last_seen_at` may expire.
+pub fn expires_at(last_seen_at: DateTime<Utc>) -> DateTime<Utc> {
+    last_seen_at + Duration::days(RECORD_TTL_DAYS)
+}
+
+/// An alert claimed but not yet sent; `ReleaseClaim` gives it back if sending fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub finding_id: FindingId,
+    /// The `last_alerted_at` written by the claim: the release only applies while it still holds.
+    pub claimed_at: DateTime<Utc>,
+    /// The alert before this one; `None` for a new finding, whose record the release deletes.
+    pub previous: Option<PreviousAlert>,
+}
+
+/// What a re-alert claim overwrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviousAlert {
+    pub last_alerted_at: DateTime<Utc>,
+    pub severity: Severity,
+    pub alert_count: u32,
+}
+
+/// `renotify_after` per severity: how long a seen finding stays quiet after an alert.
+///
+/// A severity without a window never re-alerts on time alone (it still escalates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenotifyPolicy {
+    windows: BTreeMap<Severity, Duration>,
+}
+
+impl Default for RenotifyPolicy {
+    fn default() -> Self {
+        crate::config::DEFAULT_RENOTIFY_AFTER
+            .parse()
+            .unwrap_or(Self {
+                windows: BTreeMap::new(),
+            })
+    }
+}
+
+/// Why a seen finding alerts again, or when it will.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// The severity rose above the one last alerted: alert at once.
+    Escalated { from: Severity, to: Severity },
+    /// The `renotify_after` window of the severity has passed since the last alert.
+    WindowElapsed { window: Duration },
+    /// Quiet; `next_due_at` is `None` when the severity has no window.
+    NotYet { next_due_at: Option<DateTime<Utc>> },
+}
+
+impl RenotifyPolicy {
+    /// Builds a policy from explicit windows.
+    pub fn new(windows: impl IntoIterator<Item = (Severity, Duration)>) -> Self {
+        Self {
+            windows: windows.into_iter().collect(),
+        }
+    }
+
+    /// The window of a severity, if it has one.
+    pub fn window(&self, severity: Severity) -> Option<Duration> {
+        self.windows.get(&severity).copied()
+    }
+
+    /// Whether `finding`, last alerted as `record`, is due for another alert at `now`.
+    pub fn is_due(&self, record: &SeenRecord, finding: &Finding, now: DateTime<Utc>) -> Due {
+        if finding.severity > record.severity {
+            return Due::Escalated {
+                from: record.severity,
+                to: finding.severity,
+            };
+        }
+        match self.window(finding.severity) {
+            Some(window) if now - record.last_alerted_at >= window => Due::WindowElapsed { window },
+            Some(window) => Due::NotYet {
+                next_due_at: Some(record.last_alerted_at + window),
+            },
+            None => Due::NotYet { next_due_at: None },
+        }
+    }
+}
+
+impl FromStr for RenotifyPolicy {
+    type Err = String;
+
+    /// Parses `CRITICAL=1d,HIGH=5d,MEDIUM=12h` (units `d`, `h`, `m`; a bare number is days).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut windows = BTreeMap::new();
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (label, window) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("{pair:?} is not SEVERITY=DURATION"))?;
+            let severity = Severity::from_label(label)
+                .ok_or_else(|| format!("unknown severity {:?}", label.trim()))?;
+            let window = parse_duration(window.trim()).ok_or_else(|| {
+                format!("{:?} is not a duration like 1d, 12h or 30m", window.trim())
+            })?;
+            if windows.insert(severity, window).is_some() {
+                return Err(format!("{severity} is given twice"));
+            }
+        }
+        Ok(Self { windows })
+    }
+}
+
+impl fmt::Display for RenotifyPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (severity, window) in self.windows.iter().rev() {
+            if !first {
+                f.write_str(",")?;
+            }
+            first = false;
+            write!(f, "{severity}={}", format_duration(*window))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_duration(s: &str) -> Option<Duration> {
+    let (number, unit) = match s.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 'd'),
+    };
+    let n: i64 = number
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (0..=3650 * 24 * 60).contains(n))?;
+    match unit {
+        'd' => Some(Duration::days(n.min(3650))),
+        'h' => Some(Duration::hours(n)),
+        'm' => Some(Duration::minutes(n)),
+        _ => None,
+    }
+}
+
+/// `1d`, `12h`, `30m`: the shortest exact form.
+pub fn format_duration(d: Duration) -> String {
+    let minutes = d.num_minutes();
+    if minutes % (24 * 60) == 0 {
+        format!("{}d", minutes / (24 * 60))
+    } else if minutes % 60 == 0 {
+        format!("{}h", minutes / 60)
+    } else {
+        format!("{minutes}m")
+    }
+}
+
+/// Why a finding ends its run at once: Security Hub says it is no longer a problem.
+pub fn resolution(finding: &Finding) -> Option<&'static str> {
+    resolution_of(
+        finding.record_state,
+        finding.workflow_status,
+        finding.compliance_status,
+    )
+}
+
+/// The same rule on the three statuses alone (the reaper has no full finding).
+pub fn resolution_of(
+    record_state: RecordState,
+    workflow_status: Option<WorkflowStatus>,
+    compliance_status: Option<ComplianceStatus>,
+) -> Option<&'static str> {
+    if record_state == RecordState::Archived {
+        Some("archived")
+    } else if workflow_status == Some(WorkflowStatus::Resolved) {
+        Some("resolved")
+    } else if workflow_status == Some(WorkflowStatus::Suppressed) {
+        Some("suppressed")
+    } else if compliance_status == Some(ComplianceStatus::Passed) {
+        Some("passed")
+    } else {
+        None
+    }
+}

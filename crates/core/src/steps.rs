@@ -1,0 +1,182 @@
+//! The data contract between the states of `statemachine/pipeline.asl.json`: what each Task
+//! receives and returns, and the per-finding outcome every path ends with.
+//!
+//! Only the compact [`Finding`] and these small results travel between states; the raw ASFF
+//! finding is read once by CheckSeen and never passed on (the payload limit is 256 KB).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::finding::{Finding, Severity};
+use crate::score::{Priority, Score};
+use crate::seen::{Claim, SeenRecord};
+use crate::summary::Summary;
+
+/// What happened to one finding delivery. `Seen` is internal: AgeCheck turns it into `Realert`
+/// or `Suppressed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    New,
+    Seen,
+    Realert,
+    Suppressed,
+    Resolved,
+    Ignored,
+    Rejected,
+}
+
+impl DecisionKind {
+    /// The word used in logs, the replay's output and the ASL Choice states.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Seen => "seen",
+            Self::Realert => "realert",
+            Self::Suppressed => "suppressed",
+            Self::Resolved => "resolved",
+            Self::Ignored => "ignored",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Whether this decision sends an email.
+    pub fn alerts(self) -> bool {
+        matches!(self, Self::New | Self::Realert)
+    }
+}
+
+impl std::fmt::Display for DecisionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one-line result of a finding's run: what the terminal states output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub event_id: String,
+    pub finding_id: Option<String>,
+    pub decision: DecisionKind,
+    pub reason: String,
+    pub severity: Option<Severity>,
+    pub priority: Option<Priority>,
+    /// The sent message's id, when an email went out.
+    pub email: Option<String>,
+}
+
+/// A decision with what the next states need: the record and, for an alert, the claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDecision {
+    pub kind: DecisionKind,
+    pub reason: String,
+    pub record: Option<SeenRecord>,
+    pub claim: Option<Claim>,
+    pub outcome: Outcome,
+}
+
+impl StepDecision {
+    /// A decision on `finding`, with its outcome line filled in for the terminal states.
+    pub fn new(
+        event_id: &str,
+        finding: &Finding,
+        kind: DecisionKind,
+        reason: String,
+        record: Option<SeenRecord>,
+    ) -> Self {
+        let outcome = Outcome {
+            event_id: event_id.to_owned(),
+            finding_id: Some(finding.id.to_string()),
+            decision: kind,
+            reason: reason.clone(),
+            severity: Some(finding.severity),
+            priority: None,
+            email: None,
+        };
+        Self {
+            kind,
+            reason,
+            record,
+            claim: None,
+            outcome,
+        }
+    }
+}
+
+/// Input of the check-seen function: one raw finding of an event, or a claim to release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum CheckSeenRequest {
+    CheckSeen(CheckSeenInput),
+    ReleaseClaim(ReleaseClaimInput),
+}
+
+/// One finding as the Map hands it over, still raw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckSeenInput {
+    pub event_id: String,
+    /// Position in `detail.findings`, so errors can name `detail.findings[N]`.
+    pub index: usize,
+    pub finding: Value,
+}
+
+/// The compact finding and the decision on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckSeenOutput {
+    pub event_id: String,
+    pub finding: Finding,
+    pub decision: StepDecision,
+}
+
+/// Input of `ReleaseClaim`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseClaimInput {
+    pub claim: Claim,
+}
+
+/// Output of `ReleaseClaim`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseClaimOutput {
+    /// `false` when the record had already moved on.
+    pub released: bool,
+}
+
+/// Input of the age-check function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgeCheckInput {
+    pub event_id: String,
+    pub finding: Finding,
+    pub record: SeenRecord,
+}
+
+/// Input of score-and-summarise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessInput {
+    pub event_id: String,
+    pub finding: Finding,
+    pub decision: StepDecision,
+}
+
+/// The score and the summary of an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub score: Score,
+    pub summary: Summary,
+}
+
+/// Input of render-html-email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderInput {
+    pub event_id: String,
+    pub finding: Finding,
+    pub decision: StepDecision,
+    pub assessment: Assessment,
+}
+
+/// Output of render-html-email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderOutput {
+    pub message_id: String,
+    pub subject: String,
+    pub outcome: Outcome,
+}

@@ -1,0 +1,333 @@
+//! The local pipeline: `statemachine/pipeline.asl.json` itself, run by the `hushhub-asl`
+//! interpreter, with its Task states answered by the same handlers the Lambdas run.
+//!
+//! Payloads cross each Task boundary as JSON, exactly as they do through Lambda, so a contract
+//! mismatch between the definition and a handler shows up here first.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use hushhub_asl::{Definition, Execution, ExecutionOptions, TaskFailure, TaskInvoker};
+use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::finding::ImportedEvent;
+use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
+use hushhub_core::steps::{DecisionKind, Outcome};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::store::SqliteSeenStore;
+
+/// The definition compiled into the binary: the one Terraform deploys.
+pub const PIPELINE_DEFINITION: &str = include_str!("../../../statemachine/pipeline.asl.json");
+
+/// The Task resource placeholders of the definition and the functions that answer them.
+pub const FUNCTIONS: [(&str, &str); 4] = [
+    ("${check_seen_function_arn}", "check-seen"),
+    ("${age_check_function_arn}", "age-check"),
+    ("${score_and_summarise_function_arn}", "score-and-summarise"),
+    ("${render_html_email_function_arn}", "render-html-email"),
+];
+
+/// The local pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("the state machine definition is not usable: {0}")]
+    Definition(#[from] hushhub_asl::DefinitionError),
+    #[error("the definition invokes {0:?}, which no local function answers")]
+    UnknownResource(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// The ports and settings of the four functions the definition invokes.
+pub struct Functions<R, Z, M> {
+    pub check_seen: check_seen::Ports<Arc<SqliteSeenStore>, R, Arc<FixedClock>>,
+    pub age_check: age_check::Ports<Arc<SqliteSeenStore>, Arc<FixedClock>>,
+    pub score_and_summarise: score_and_summarise::Ports<Z>,
+    pub render_html_email: render_html_email::Ports<M>,
+}
+
+/// What happened to one finding (or to an event that could not be read at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingResult {
+    pub event_id: String,
+    pub finding_id: Option<String>,
+    /// `new`, `realert`, `suppressed`, `resolved`, `ignored`, `rejected`; or `failed` when the
+    /// whole execution failed (its error says why).
+    pub decision: String,
+    pub reason: String,
+    pub severity: Option<String>,
+    pub priority: Option<String>,
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The finding's title as it arrived, for people reading the replay (not in its JSON).
+    #[serde(skip)]
+    pub title: Option<String>,
+}
+
+impl FindingResult {
+    fn rejected(event_id: &str, finding_id: Option<String>, error: String) -> Self {
+        Self {
+            event_id: event_id.to_owned(),
+            finding_id,
+            decision: DecisionKind::Rejected.as_str().to_owned(),
+            reason: "malformed input".to_owned(),
+            severity: None,
+            priority: None,
+            email: None,
+            error: Some(error),
+            title: None,
+        }
+    }
+
+    fn from_outcome(o: Outcome) -> Self {
+        Self {
+            event_id: o.event_id,
+            finding_id: o.finding_id,
+            decision: o.decision.as_str().to_owned(),
+            reason: o.reason,
+            severity: o.severity.map(|s| s.label().to_owned()),
+            priority: o.priority.map(|p| p.label().to_owned()),
+            email: o.email,
+            error: None,
+            title: None,
+        }
+    }
+}
+
+/// The result of one event.
+#[derive(Debug, Clone)]
+pub struct EventResult {
+    pub event_id: String,
+    pub time: Option<DateTime<Utc>>,
+    pub findings: Vec<FindingResult>,
+    /// State transitions of the execution (0 when the event was rejected before it).
+    pub state_transitions: u64,
+    pub execution: Option<Execution>,
+}
+
+/// The definition and the four functions, ready to run events.
+pub struct LocalPipeline<R, Z, M> {
+    definition: Definition,
+    functions: Functions<R, Z, M>,
+    clock: Arc<FixedClock>,
+    runtime: tokio::runtime::Runtime,
+    /// Keep each execution's trace (for tests and `--trace`).
+    pub trace: bool,
+}
+
+impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
+    /// Builds the pipeline on `definition` (usually [`PIPELINE_DEFINITION`]). `clock` must be
+    /// the clock the functions' ports use: each event sets it to the event's time.
+    pub fn new(
+        definition: &str,
+        functions: Functions<R, Z, M>,
+        clock: Arc<FixedClock>,
+    ) -> Result<Self, PipelineError> {
+        let definition = Definition::from_json(definition)?;
+        if let Some(unknown) = definition
+            .resources()
+            .iter()
+            .find(|r| !FUNCTIONS.iter().any(|(p, _)| p == r))
+        {
+            return Err(PipelineError::UnknownResource(unknown.clone()));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            definition,
+            functions,
+            clock,
+            runtime,
+            trace: false,
+        })
+    }
+
+    /// The functions (and so their ports), e.g. to inspect the store after a run.
+    pub fn functions(&self) -> &Functions<R, Z, M> {
+        &self.functions
+    }
+
+    /// Runs one event given as text.
+    pub fn run_text(&mut self, text: &str) -> EventResult {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => self.run_event(value),
+            Err(e) => reject_event("", format!("event: not valid JSON: {e}")),
+        }
+    }
+
+    /// Runs one event: its envelope is checked, the clock moves to its time, and the definition
+    /// runs once over it.
+    pub fn run_event(&mut self, event: Value) -> EventResult {
+        let raw_id = event
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let event = match ImportedEvent::from_value(event) {
+            Ok(e) => e,
+            Err(e) => return reject_event(&raw_id, e.to_string()),
+        };
+        let time = event.time();
+        if let Some(t) = time {
+            self.clock.set(t);
+        }
+        let text = |f: &Value, key: &str| f.get(key).and_then(Value::as_str).map(str::to_owned);
+        let ids: Vec<Option<String>> = event.findings().iter().map(|f| text(f, "Id")).collect();
+        let titles: Vec<Option<String>> =
+            event.findings().iter().map(|f| text(f, "Title")).collect();
+        let event_id = event.id().to_owned();
+        let options = ExecutionOptions {
+            execution_id: format!("local:{event_id}"),
+            trace: self.trace,
+            ..Default::default()
+        };
+        let mut invoker = Invoker {
+            functions: &self.functions,
+            runtime: &self.runtime,
+        };
+        let execution = self
+            .definition
+            .execute_with(event.into_value(), &mut invoker, &options);
+        let mut findings: Vec<FindingResult> = match execution.output() {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read_item(&event_id, ids.get(i).cloned().flatten(), item))
+                .collect(),
+            Some(other) => vec![FindingResult::rejected(
+                &event_id,
+                None,
+                format!("unexpected execution output {other}"),
+            )],
+            None => {
+                let failure = execution
+                    .failure()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                ids.iter()
+                    .map(|id| FindingResult {
+                        decision: "failed".to_owned(),
+                        reason: "the execution failed".to_owned(),
+                        ..FindingResult::rejected(&event_id, id.clone(), failure.clone())
+                    })
+                    .collect()
+            }
+        };
+        for (result, title) in findings.iter_mut().zip(titles) {
+            result.title = title;
+        }
+        EventResult {
+            event_id,
+            time,
+            findings,
+            state_transitions: execution.stats.state_transitions,
+            execution: Some(execution),
+        }
+    }
+}
+
+fn reject_event(event_id: &str, error: String) -> EventResult {
+    EventResult {
+        event_id: event_id.to_owned(),
+        time: None,
+        findings: vec![FindingResult::rejected(event_id, None, error)],
+        state_transitions: 0,
+        execution: None,
+    }
+}
+
+/// One Map item's output: an `Outcome` from a Succeed state, or the `Rejected` Pass state's
+/// `{event_id, index, decision, error}` where `error` is the Lambda-style cause.
+fn read_item(event_id: &str, finding_id: Option<String>, item: &Value) -> FindingResult {
+    if item.get("decision").and_then(Value::as_str) == Some(DecisionKind::Rejected.as_str()) {
+        let cause = item.get("error").and_then(Value::as_str).unwrap_or("");
+        let message = serde_json::from_str::<Value>(cause)
+            .ok()
+            .and_then(|c| {
+                c.get("errorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| cause.to_owned());
+        return FindingResult::rejected(event_id, finding_id, message);
+    }
+    match Outcome::deserialize(item) {
+        Ok(outcome) => FindingResult::from_outcome(outcome),
+        Err(e) => FindingResult::rejected(
+            event_id,
+            finding_id,
+            format!("unexpected outcome {item}: {e}"),
+        ),
+    }
+}
+
+/// Answers Task states by calling the handlers, with JSON in and out as Lambda does.
+struct Invoker<'a, R, Z, M> {
+    functions: &'a Functions<R, Z, M>,
+    runtime: &'a tokio::runtime::Runtime,
+}
+
+impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, Z, M> {
+    fn invoke(&mut self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+        let f = self.functions;
+        match FUNCTIONS
+            .iter()
+            .find(|(p, _)| *p == resource)
+            .map(|(_, name)| *name)
+        {
+            Some("check-seen") => call(self.runtime, input, |req| {
+                check_seen::handle(&f.check_seen, req)
+            }),
+            Some("age-check") => call(self.runtime, input, |req| {
+                age_check::handle(&f.age_check, req)
+            }),
+            Some("score-and-summarise") => call(self.runtime, input, |req| {
+                score_and_summarise::handle(&f.score_and_summarise, req)
+            }),
+            Some("render-html-email") => call(self.runtime, input, |req| {
+                render_html_email::handle(&f.render_html_email, req)
+            }),
+            _ => Err(TaskFailure::new(
+                "States.TaskFailed",
+                format!("no local function answers {resource}"),
+            )),
+        }
+    }
+}
+
+/// Runs one typed handler on a JSON payload; errors become `{errorType, errorMessage}` causes,
+/// as Lambda reports them to Step Functions.
+fn call<I, O, E, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    input: Value,
+    handler: impl FnOnce(I) -> Fut,
+) -> Result<Value, TaskFailure>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    E: LambdaError,
+    Fut: Future<Output = Result<O, E>>,
+{
+    let failure = |name: &str, message: String| {
+        TaskFailure::new(
+            name,
+            json!({ "errorType": name, "errorMessage": message }).to_string(),
+        )
+    };
+    let request: I = serde_json::from_value(input).map_err(|e| {
+        failure(
+            error_names::INVALID_INPUT,
+            format!("the step input does not match its contract: {e}"),
+        )
+    })?;
+    match runtime.block_on(handler(request)) {
+        Ok(output) => serde_json::to_value(output)
+            .map_err(|e| failure(error_names::INVALID_INPUT, e.to_string())),
+        Err(e) => Err(failure(e.error_name(), e.to_string())),
+    }
+}

@@ -1,0 +1,84 @@
+//! render-html-email: renders the alert (HTML and plain text) and sends it, whole or not at all.
+//!
+//! A send that fails is reported with a stable error name, so the definition retries throttling
+//! and, when sending cannot succeed, releases the claim instead of losing the alert.
+
+use std::collections::BTreeMap;
+
+use hushhub_core::email::{AlertFacts, render};
+use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::finding::AccountId;
+use hushhub_core::ports::{Mailer, SendError};
+use hushhub_core::steps::{Outcome, RenderInput, RenderOutput};
+
+/// What render-html-email needs from the outside world.
+pub struct Ports<M> {
+    pub mailer: M,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub account_aliases: BTreeMap<AccountId, String>,
+}
+
+/// Why the email was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("decision {0:?} carries no record to render")]
+    MissingRecord(String),
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+impl LambdaError for RenderError {
+    fn error_name(&self) -> &'static str {
+        match self {
+            Self::MissingRecord(_) => error_names::INVALID_INPUT,
+            Self::Send(SendError::Transient(_)) => error_names::TRANSIENT,
+            Self::Send(SendError::Rejected(_)) => error_names::SEND_REJECTED,
+        }
+    }
+}
+
+/// Renders and sends one alert.
+pub async fn handle<M: Mailer>(
+    ports: &Ports<M>,
+    input: RenderInput,
+) -> Result<RenderOutput, RenderError> {
+    let RenderInput {
+        event_id,
+        finding,
+        decision,
+        assessment,
+    } = input;
+    let record = decision
+        .record
+        .as_ref()
+        .ok_or_else(|| RenderError::MissingRecord(decision.kind.to_string()))?;
+    let email = render(&AlertFacts {
+        finding: &finding,
+        decision: &decision,
+        record,
+        score: &assessment.score,
+        summary: &assessment.summary,
+        account_alias: ports
+            .account_aliases
+            .get(&finding.account_id)
+            .map(String::as_str),
+        from: &ports.sender,
+        to: &ports.recipients,
+    });
+    let sent = ports.mailer.send(&email).await?;
+    tracing::info!(finding_id = %finding.id, decision = %decision.kind, message_id = %sent.message_id, "alert sent");
+    Ok(RenderOutput {
+        outcome: Outcome {
+            event_id,
+            finding_id: Some(finding.id.to_string()),
+            decision: decision.kind,
+            reason: decision.reason,
+            severity: Some(finding.severity),
+            priority: Some(assessment.score.priority),
+            email: Some(sent.message_id.clone()),
+        },
+        message_id: sent.message_id,
+        subject: email.subject,
+    })
+}
