@@ -35,6 +35,10 @@ pub mod limits {
     pub const SHORT_CHARS: usize = 512;
     /// Finding types kept.
     pub const TYPES: usize = 20;
+    /// ASFF accepts at most 32 resources per finding; more means the input is not ASFF.
+    pub const ASFF_MAX_RESOURCES: usize = 32;
+    /// An EventBridge event is at most 256 KB: a longer field cannot come from Security Hub.
+    pub const EVENT_BYTES: usize = 256 * 1024;
 }
 
 /// What is wrong with an input, and where: `path: problem`.
@@ -338,13 +342,27 @@ impl Finding {
         let product_arn = f.req("ProductArn")?.nonempty_string()?.to_owned();
         let severity_node = f.req("Severity")?;
         let (severity, severity_normalized) = read_severity(&severity_node)?;
-        let description_full = f.req("Description")?.string()?;
+        let description_node = f.req("Description")?;
+        let description_full = description_node.string()?;
+        if description_full.len() > limits::EVENT_BYTES {
+            return Err(description_node.error(format!(
+                "is {} KB, more than a whole EventBridge event may hold (256 KB)",
+                description_full.len() / 1024
+            )));
+        }
         let description = clip(description_full, limits::DESCRIPTION_CHARS);
         let description_truncated = description.len() < description_full.len();
         let resources_node = f.req("Resources")?;
         let resources_list = resources_node.array()?;
         if resources_list.is_empty() {
             return Err(resources_node.error("must name at least one resource"));
+        }
+        if resources_list.len() > limits::ASFF_MAX_RESOURCES {
+            return Err(resources_node.error(format!(
+                "names {} resources; ASFF allows at most {}",
+                resources_list.len(),
+                limits::ASFF_MAX_RESOURCES
+            )));
         }
         let resources = resources_list
             .iter()

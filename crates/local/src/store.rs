@@ -71,6 +71,11 @@ impl SqliteSeenStore {
             .map_err(failed)
     }
 
+    /// The record of a finding, for callers outside an async context (tests, reports).
+    pub fn record(&self, id: &str) -> Result<Option<SeenRecord>, StoreError> {
+        Self::read(&self.lock(), id)
+    }
+
     /// Forgets everything (`hushhub replay --fresh`).
     pub fn clear(&self) -> Result<(), StoreError> {
         self.lock()

@@ -1,0 +1,131 @@
+# EventBridge: imported findings start one pipeline execution per event; a
+# schedule runs the daily reaper. Both targets retry and then dead-letter to
+# one encrypted SQS queue.
+
+locals {
+  # An event carries up to 100 findings and matches when any finding does;
+  # check-seen applies the same filters per finding (HUSHHUB_ALERT_*).
+  #
+  # The severity filter must never drop the updates that end a finding's life:
+  # the dedup deletes its record on them, and Security Hub often lowers the
+  # severity of exactly those (a PASSED control finding is INFORMATIONAL).
+  # The product filter applies to both branches: a product that never alerts
+  # has no record to forget.
+  findings_filter = merge(
+    { for key, products in { ProductName = var.alert_products } : key => products if length(products) > 0 },
+    {
+      "$or" = [
+        { Severity = { Label = var.alert_severities } },
+        { RecordState = ["ARCHIVED"] },
+        { Workflow = { Status = ["RESOLVED", "SUPPRESSED"] } },
+        { Compliance = { Status = ["PASSED"] } },
+      ]
+    },
+  )
+
+  findings_event_pattern = jsonencode({
+    source        = ["aws.securityhub"]
+    "detail-type" = ["Security Hub Findings - Imported"]
+    detail        = { findings = local.findings_filter }
+  })
+}
+
+resource "aws_cloudwatch_event_rule" "findings" {
+  name          = "${var.name}-findings-imported"
+  description   = "hushhub: Security Hub findings to alert on, and the resolved/archived/passed updates the dedup needs."
+  event_pattern = local.findings_event_pattern
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "findings" {
+  rule     = aws_cloudwatch_event_rule.findings.name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.eventbridge.arn
+
+  # The execution input is the event itself (no input transformer).
+
+  # A failed StartExecution (throttling, a role being replaced) must not lose an
+  # alert: retry for as long as EventBridge allows, then dead-letter. Replays
+  # are safe, the dedup claims absorb them.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "reaper" {
+  name                = "${var.name}-daily-reaper"
+  description         = "hushhub: runs the daily reaper, which forgets resolved findings."
+  schedule_expression = var.reaper_schedule_expression
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "reaper" {
+  rule = aws_cloudwatch_event_rule.reaper.name
+  arn  = aws_lambda_function.this["daily-reaper"].arn
+
+  # The reaper is idempotent and runs again tomorrow: a short retry is enough.
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 3
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "reaper" {
+  statement_id  = "AllowDailySchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["daily-reaper"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.reaper.arn
+}
+
+################################################################################
+# Dead-letter queue of both targets
+################################################################################
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${var.name}-events-dlq"
+  message_retention_seconds = 1209600 # 14 days, the SQS maximum
+
+  # Customer managed key when given (its policy must let events.amazonaws.com
+  # use it), else SQS managed encryption.
+  kms_master_key_id       = var.kms_key_arn
+  sqs_managed_sse_enabled = var.kms_key_arn == null ? true : null
+
+  tags = local.tags
+}
+
+data "aws_iam_policy_document" "dlq" {
+  statement {
+    sid       = "EventBridgeDeadLetters"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.findings.arn, aws_cloudwatch_event_rule.reaper.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.dlq.json
+}
