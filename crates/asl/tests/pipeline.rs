@@ -35,8 +35,9 @@ fn outcome(decision: &str, input: &Value) -> Value {
 /// Stands in for the four Lambdas, answering from the finding's `fake` field.
 fn handlers(resource: &str, input: &Value) -> Result<Value, TaskFailure> {
     let fake = input["finding"]["fake"].as_str().unwrap_or_default();
+    // CheckSeen gets the Map item as it is (no action: check_seen is the default).
     match (resource, input["action"].as_str()) {
-        (CHECK_SEEN, Some("check_seen")) => {
+        (CHECK_SEEN, None) => {
             let decision = match fake {
                 "invalid" => {
                     return Err(TaskFailure::new(
@@ -123,7 +124,7 @@ fn new_finding_is_scored_summarised_and_sent() {
     let check_seen = &calls[0].1;
     assert_eq!(
         check_seen,
-        &json!({"action": "check_seen", "event_id": "evt-1", "index": 0,
+        &json!({"event_id": "evt-1", "index": 0,
                                    "finding": {"Id": "finding-0", "fake": "new"}})
     );
     let render = &calls[2].1;

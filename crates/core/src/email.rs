@@ -32,8 +32,9 @@ pub struct Email {
     pub text: String,
     /// `Message-ID` without angle brackets; stable per finding and alert number.
     pub message_id: String,
-    /// The first alert's `Message-ID`, for `In-Reply-To`/`References` on re-alerts.
-    pub thread_root: Option<String>,
+    /// The first alert's `Message-ID`: every alert of a finding carries it in `References`
+    /// (SES replaces `Message-ID`, so the first alert must name the root itself to thread).
+    pub thread_root: String,
     /// `X-Hushhub-*` headers (already safe: built from validated values).
     pub extra_headers: Vec<(String, String)>,
 }
@@ -133,7 +134,7 @@ pub fn render(facts: &AlertFacts<'_>) -> Email {
     let subject = subject(facts.score.priority, f);
     let alert_number = facts.record.alert_count.max(1);
     let message_id = message_id(f.id.as_str(), alert_number);
-    let thread_root = (alert_number > 1).then(|| self::message_id(f.id.as_str(), 1));
+    let thread_root = self::message_id(f.id.as_str(), 1);
     Email {
         from: facts.from.to_owned(),
         to: facts.to.to_vec(),
@@ -420,10 +421,10 @@ pub fn to_mime(email: &Email, date: DateTime<Utc>) -> String {
         &date.format("%a, %d %b %Y %H:%M:%S +0000").to_string(),
     );
     header("Message-ID", &format!("<{}>", email.message_id));
-    if let Some(root) = &email.thread_root {
-        header("In-Reply-To", &format!("<{root}>"));
-        header("References", &format!("<{root}>"));
+    if email.thread_root != email.message_id {
+        header("In-Reply-To", &format!("<{}>", email.thread_root));
     }
+    header("References", &format!("<{}>", email.thread_root));
     for (name, value) in &email.extra_headers {
         header(name, value);
     }

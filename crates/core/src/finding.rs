@@ -543,7 +543,25 @@ impl Finding {
 /// on its own so that one malformed finding fails only itself.
 #[derive(Debug, Clone)]
 pub struct ImportedEvent {
-    event: EventBridgeEvent<Value>,
+    envelope: EventBridgeEvent<SkippedDetail>,
+    event: Value,
+}
+
+/// The envelope is read with `aws_lambda_events`' type, but its detail is skipped there: the
+/// findings stay in the original value, so checking the envelope copies nothing large.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkippedDetail;
+
+impl Serialize for SkippedDetail {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+}
+
+impl<'de> Deserialize<'de> for SkippedDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| SkippedDetail)
+    }
 }
 
 impl ImportedEvent {
@@ -555,8 +573,8 @@ impl ImportedEvent {
     }
 
     /// Checks that `value` is an imported-findings event with a non-empty `detail.findings`.
-    pub fn from_value(value: Value) -> Result<ImportedEvent, FindingError> {
-        let event: EventBridgeEvent<Value> = serde_json::from_value(value).map_err(|e| {
+    pub fn from_value(event: Value) -> Result<ImportedEvent, FindingError> {
+        let envelope = EventBridgeEvent::<SkippedDetail>::deserialize(&event).map_err(|e| {
             let problem = e.to_string();
             // serde names the missing or wrong envelope field in its message: point the path at it.
             let path = ["detail-type", "source", "detail", "time", "id"]
@@ -565,27 +583,28 @@ impl ImportedEvent {
                 .unwrap_or("event");
             FindingError::new(path, format!("not a valid EventBridge event: {problem}"))
         })?;
-        if event.detail_type != IMPORTED_DETAIL_TYPE {
+        if envelope.detail_type != IMPORTED_DETAIL_TYPE {
             return Err(FindingError::new(
                 "detail-type",
                 format!(
                     "expected {IMPORTED_DETAIL_TYPE:?}, got {:?}",
-                    clip(&event.detail_type, 80)
+                    clip(&envelope.detail_type, 80)
                 ),
             ));
         }
-        match event.detail.get("findings") {
+        let detail = &event["detail"];
+        match detail.get("findings") {
             Some(Value::Array(findings)) if findings.is_empty() => {
                 Err(FindingError::new("detail.findings", "is empty"))
             }
-            Some(Value::Array(_)) => Ok(ImportedEvent { event }),
+            Some(Value::Array(_)) => Ok(ImportedEvent { envelope, event }),
             Some(other) => Err(FindingError::new(
                 "detail.findings",
                 format!("expected a list, got {}", kind_of(other)),
             )),
-            None if !event.detail.is_object() => Err(FindingError::new(
+            None if !detail.is_object() => Err(FindingError::new(
                 "detail",
-                format!("expected an object, got {}", kind_of(&event.detail)),
+                format!("expected an object, got {}", kind_of(detail)),
             )),
             None => Err(FindingError::new("detail.findings", "is missing")),
         }
@@ -593,26 +612,24 @@ impl ImportedEvent {
 
     /// The EventBridge event id (empty if the event had none).
     pub fn id(&self) -> &str {
-        self.event.id.as_deref().unwrap_or("")
+        self.envelope.id.as_deref().unwrap_or("")
     }
 
     /// When EventBridge says the event happened.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.event.time
+        self.envelope.time
     }
 
     /// The raw findings, in order.
     pub fn findings(&self) -> &[Value] {
-        self.event
-            .detail
-            .get("findings")
-            .and_then(Value::as_array)
+        self.event["detail"]["findings"]
+            .as_array()
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The event as the state machine receives it.
+    /// The event as the state machine receives it: the original, unchanged.
     pub fn into_value(self) -> Value {
-        serde_json::to_value(self.event).unwrap_or(Value::Null)
+        self.event
     }
 }
 
@@ -686,13 +703,13 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
     let mut public_ips = Vec::new();
     let mut ecr_image = None;
     if let Some(details) = r.opt("Details")? {
-        if let Some(ec2) = details.opt("AwsEc2Instance")? {
-            if let Some(ips) = ec2.opt("IpV4Addresses")? {
-                for (i, ip) in ips.array()?.iter().enumerate() {
-                    let ip = ips.index(i, ip)?.string()?;
-                    if is_public_ipv4(ip) {
-                        public_ips.push(ip.to_owned());
-                    }
+        if let Some(ec2) = details.opt("AwsEc2Instance")?
+            && let Some(ips) = ec2.opt("IpV4Addresses")?
+        {
+            for (i, ip) in ips.array()?.iter().enumerate() {
+                let ip = ips.index(i, ip)?.string()?;
+                if is_public_ipv4(ip) {
+                    public_ips.push(ip.to_owned());
                 }
             }
         }
@@ -772,17 +789,27 @@ fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
     })
 }
 
-/// A JSON value with the path it was reached by, so every error can name the field.
+/// A JSON value with the path it was reached by, so every error can name the field. The path is
+/// a chain of borrowed keys, turned into text only when there is an error to report.
 struct Node<'a> {
     value: &'a Value,
-    path: String,
+    parent: Option<&'a Node<'a>>,
+    key: Key<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Root(&'a str),
+    Field(&'a str),
+    Index(usize),
 }
 
 impl<'a> Node<'a> {
-    fn root(value: &'a Value, path: &str) -> Result<Self, FindingError> {
+    fn root(value: &'a Value, path: &'a str) -> Result<Self, FindingError> {
         let node = Node {
             value,
-            path: path.to_owned(),
+            parent: None,
+            key: Key::Root(path),
         };
         if value.is_object() {
             Ok(node)
@@ -791,26 +818,41 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn error(&self, problem: impl Into<String>) -> FindingError {
-        FindingError::new(self.path.clone(), problem)
+    fn path(&self) -> String {
+        let mut path = self.parent.map(Node::path).unwrap_or_default();
+        match self.key {
+            Key::Root(root) => path.push_str(root),
+            Key::Field(name) => {
+                path.push('.');
+                path.push_str(name);
+            }
+            Key::Index(i) => path.push_str(&format!("[{i}]")),
+        }
+        path
     }
 
-    fn child(&self, key: &str, value: &'a Value) -> Node<'a> {
+    fn error(&self, problem: impl Into<String>) -> FindingError {
+        FindingError::new(self.path(), problem)
+    }
+
+    fn child<'b>(&'b self, key: &'b str, value: &'b Value) -> Node<'b> {
         Node {
             value,
-            path: format!("{}.{key}", self.path),
+            parent: Some(self),
+            key: Key::Field(key),
         }
     }
 
-    fn index(&self, i: usize, value: &'a Value) -> Result<Node<'a>, FindingError> {
+    fn index<'b>(&'b self, i: usize, value: &'b Value) -> Result<Node<'b>, FindingError> {
         Ok(Node {
             value,
-            path: format!("{}[{i}]", self.path),
+            parent: Some(self),
+            key: Key::Index(i),
         })
     }
 
     /// A field that may be absent; JSON `null` counts as absent.
-    fn opt(&self, key: &str) -> Result<Option<Node<'a>>, FindingError> {
+    fn opt<'b>(&'b self, key: &'b str) -> Result<Option<Node<'b>>, FindingError> {
         let Value::Object(map) = self.value else {
             return Err(self.error(format!("expected an object, got {}", kind_of(self.value))));
         };
@@ -820,9 +862,9 @@ impl<'a> Node<'a> {
             .map(|v| self.child(key, v)))
     }
 
-    fn req(&self, key: &str) -> Result<Node<'a>, FindingError> {
+    fn req<'b>(&'b self, key: &'b str) -> Result<Node<'b>, FindingError> {
         self.opt(key)?
-            .ok_or_else(|| FindingError::new(format!("{}.{key}", self.path), "is missing"))
+            .ok_or_else(|| FindingError::new(format!("{}.{key}", self.path()), "is missing"))
     }
 
     fn string(&self) -> Result<&'a str, FindingError> {

@@ -103,12 +103,41 @@ impl StepDecision {
     }
 }
 
-/// Input of the check-seen function: one raw finding of an event, or a claim to release.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Input of the check-seen function: one raw finding of an event (the Map item as it is), or,
+/// with `"action": "release_claim"`, a claim to release.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CheckSeenRequest {
     CheckSeen(CheckSeenInput),
     ReleaseClaim(ReleaseClaimInput),
+}
+
+impl<'de> Deserialize<'de> for CheckSeenRequest {
+    /// Reads the object once and moves its fields into the variant: serde's internally tagged
+    /// enums would buffer the whole raw finding (up to 240 KB) a second time.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut object = serde_json::Map::deserialize(deserializer)?;
+        let action = match object.remove("action") {
+            None => "check_seen".to_owned(),
+            Some(Value::String(action)) => action,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "action: expected a string, got {other}"
+                )));
+            }
+        };
+        let body = Value::Object(object);
+        match action.as_str() {
+            "check_seen" => serde_json::from_value(body)
+                .map(Self::CheckSeen)
+                .map_err(D::Error::custom),
+            "release_claim" => serde_json::from_value(body)
+                .map(Self::ReleaseClaim)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!("action: unknown value {other:?}"))),
+        }
+    }
 }
 
 /// One finding as the Map hands it over, still raw.

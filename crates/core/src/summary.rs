@@ -325,7 +325,9 @@ fn extract_json_object(reply: &str) -> Option<&str> {
     (end > start).then(|| &reply[start..=end])
 }
 
-/// Everything in the finding a reply may quote.
+/// The facts a reply may quote: structured fields only. Free text (title, description,
+/// remediation) is excluded on purpose: an attacker who can write a finding's description could
+/// otherwise make any account id or CVE "known" and have the model repeat it.
 fn known_facts(finding: &Finding) -> Vec<String> {
     let mut known = vec![
         finding.account_id.to_string(),
@@ -333,15 +335,16 @@ fn known_facts(finding: &Finding) -> Vec<String> {
         finding.id.to_string(),
     ];
     known.push(finding.product_arn.clone());
-    known.push(finding.title.clone());
-    known.push(finding.description.clone());
+    known.push(finding.generator_id.clone());
     for r in &finding.resources {
         known.push(r.id.clone());
+        known.extend(r.region.iter().cloned());
         known.extend(r.public_ips.iter().cloned());
         known.extend(r.tags.values().cloned());
         if let Some(img) = &r.ecr_image {
             known.push(img.repository.clone());
             known.push(img.digest.clone());
+            known.extend(img.registry_id.iter().cloned());
         }
     }
     for v in &finding.vulnerabilities {
@@ -350,9 +353,6 @@ fn known_facts(finding: &Finding) -> Vec<String> {
     }
     if let Some(n) = &finding.network {
         known.extend(n.source_ip.iter().cloned());
-    }
-    if let Some(r) = &finding.remediation {
-        known.extend(r.text.iter().cloned());
     }
     known
 }

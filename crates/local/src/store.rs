@@ -78,22 +78,23 @@ impl SqliteSeenStore {
 
     /// Forgets everything (`hushhub replay --fresh`).
     pub fn clear(&self) -> Result<(), StoreError> {
-        self.lock()
-            .execute("DELETE FROM seen", [])
+        run(&self.lock(), "DELETE FROM seen", [])
             .map(|_| ())
             .map_err(failed)
     }
 
     fn read(conn: &Connection, id: &str) -> Result<Option<SeenRecord>, StoreError> {
-        conn.query_row(
-            &format!("SELECT {COLUMNS} FROM seen WHERE pk = ?1"),
-            [id],
-            |row| Ok(from_row(row)),
-        )
-        .optional()
-        .map_err(failed)?
-        .transpose()
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM seen WHERE pk = ?1"))
+            .and_then(|mut stmt| stmt.query_row([id], |row| Ok(from_row(row))).optional())
+            .map_err(failed)?
+            .transpose()
     }
+}
+
+/// Executes through the statement cache: parsing the SQL again on every call cost more than the
+/// query itself.
+fn run(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
@@ -141,8 +142,7 @@ impl SeenStore for SqliteSeenStore {
 
     async fn claim_new(&self, r: &SeenRecord) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
-        let inserted = conn
-            .execute(
+        let inserted = run(&conn,
                 &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(pk) DO NOTHING"),
                 params![
                     r.finding_id.as_str(),
@@ -175,8 +175,7 @@ impl SeenStore for SqliteSeenStore {
         r: &SeenRecord,
     ) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
-        let updated = conn
-            .execute(
+        let updated = run(&conn,
                 "UPDATE seen SET title = ?2, severity = ?3, last_seen_at = ?4, last_alerted_at = ?5, alert_count = ?6, expires_at = ?7
                  WHERE pk = ?1 AND last_alerted_at = ?8",
                 params![
@@ -204,11 +203,11 @@ impl SeenStore for SqliteSeenStore {
     async fn release_claim(&self, claim: &Claim) -> Result<ReleaseOutcome, StoreError> {
         let conn = self.lock();
         let changed = match &claim.previous {
-            None => conn.execute(
+            None => run(&conn,
                 "DELETE FROM seen WHERE pk = ?1 AND last_alerted_at = ?2",
                 params![claim.finding_id.as_str(), millis(claim.claimed_at)],
             ),
-            Some(p) => conn.execute(
+            Some(p) => run(&conn,
                 "UPDATE seen SET last_alerted_at = ?3, severity = ?4, alert_count = ?5 WHERE pk = ?1 AND last_alerted_at = ?2",
                 params![
                     claim.finding_id.as_str(),
@@ -233,20 +232,23 @@ impl SeenStore for SqliteSeenStore {
         last_seen_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
-                "UPDATE seen SET last_seen_at = ?2, expires_at = ?3 WHERE pk = ?1",
-                params![id.as_str(), millis(last_seen_at), millis(expires_at)],
-            )
-            .map(|_| ())
-            .map_err(failed)
+        run(
+            &self.lock(),
+            "UPDATE seen SET last_seen_at = ?2, expires_at = ?3 WHERE pk = ?1",
+            params![id.as_str(), millis(last_seen_at), millis(expires_at)],
+        )
+        .map(|_| ())
+        .map_err(failed)
     }
 
     async fn forget(&self, id: &FindingId) -> Result<bool, StoreError> {
-        self.lock()
-            .execute("DELETE FROM seen WHERE pk = ?1", [id.as_str()])
-            .map(|n| n == 1)
-            .map_err(failed)
+        run(
+            &self.lock(),
+            "DELETE FROM seen WHERE pk = ?1",
+            [id.as_str()],
+        )
+        .map(|n| n == 1)
+        .map_err(failed)
     }
 
     async fn forget_if_unchanged(
@@ -254,13 +256,13 @@ impl SeenStore for SqliteSeenStore {
         id: &FindingId,
         last_seen_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.lock()
-            .execute(
-                "DELETE FROM seen WHERE pk = ?1 AND last_seen_at = ?2",
-                params![id.as_str(), millis(last_seen_at)],
-            )
-            .map(|n| n == 1)
-            .map_err(failed)
+        run(
+            &self.lock(),
+            "DELETE FROM seen WHERE pk = ?1 AND last_seen_at = ?2",
+            params![id.as_str(), millis(last_seen_at)],
+        )
+        .map(|n| n == 1)
+        .map_err(failed)
     }
 
     async fn scan_page(&self, cursor: Option<String>, limit: u32) -> Result<ScanPage, StoreError> {
