@@ -2,6 +2,7 @@
 
 mod inputs;
 mod replay;
+mod smoke_test;
 
 use clap::{Parser, Subcommand};
 
@@ -18,12 +19,17 @@ enum Command {
     /// Replays "Security Hub Findings - Imported" events through the real state machine
     /// definition, with an embedded store and emails written to a folder.
     Replay(replay::ReplayArgs),
+    /// Right after `terraform apply`: runs one finding marked as a test through the deployed
+    /// state machine, prints the path it took and whether the email went out, and deletes its
+    /// record.
+    SmokeTest(smoke_test::SmokeTestArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::SmokeTest(args) => smoke_test::run(args),
     };
     match result {
         Ok(code) => code,

@@ -175,7 +175,7 @@ fn quiet_duplicate_refreshes_last_seen_at_most_daily() {
 fn resolution_covers_archived_resolved_suppressed_and_passed() {
     assert_eq!(resolution(&finding("inspector-archived")), Some("archived"));
     assert_eq!(resolution(&finding("guardduty-resolved")), Some("resolved"));
-    assert_eq!(resolution(&finding("cspm-s3-1-passed")).is_some(), true);
+    assert!(resolution(&finding("cspm-s3-1-passed")).is_some());
     assert_eq!(resolution(&finding("cspm-s3-1-failed")), None);
 }
 
