@@ -368,7 +368,7 @@ fn unparseable_text_is_rejected_without_panicking() {
 }
 
 #[test]
-fn suppressed_duplicate_takes_five_state_transitions() {
+fn suppressed_duplicate_takes_six_state_transitions() {
     let mut h = Harness::new();
     let event = sample("guardduty-ec2-crypto-mining");
     h.deliver(&event);
