@@ -112,31 +112,49 @@ pub enum CheckSeenRequest {
     ReleaseClaim(ReleaseClaimInput),
 }
 
-impl<'de> Deserialize<'de> for CheckSeenRequest {
-    /// Reads the object once and moves its fields into the variant: serde's internally tagged
-    /// enums would buffer the whole raw finding (up to 240 KB) a second time.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut object = serde_json::Map::deserialize(deserializer)?;
+impl CheckSeenRequest {
+    /// Reads a request from a JSON value, moving the raw finding instead of copying it (a
+    /// serde round trip would rebuild the whole finding, up to 240 KB, once more).
+    pub fn from_value(value: Value) -> Result<Self, String> {
+        let Value::Object(mut object) = value else {
+            return Err("expected an object".to_owned());
+        };
         let action = match object.remove("action") {
             None => "check_seen".to_owned(),
             Some(Value::String(action)) => action,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "action: expected a string, got {other}"
-                )));
-            }
+            Some(other) => return Err(format!("action: expected a string, got {other}")),
         };
-        let body = Value::Object(object);
         match action.as_str() {
-            "check_seen" => serde_json::from_value(body)
-                .map(Self::CheckSeen)
-                .map_err(D::Error::custom),
-            "release_claim" => serde_json::from_value(body)
+            "check_seen" => {
+                let finding = object.remove("finding").ok_or("finding: is missing")?;
+                let event_id = match object.remove("event_id") {
+                    Some(Value::String(id)) => id,
+                    _ => return Err("event_id: expected a string".to_owned()),
+                };
+                let index = object
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .and_then(|i| usize::try_from(i).ok())
+                    .ok_or("index: expected a whole number")?;
+                Ok(Self::CheckSeen(CheckSeenInput {
+                    event_id,
+                    index,
+                    finding,
+                }))
+            }
+            "release_claim" => serde_json::from_value(Value::Object(object))
                 .map(Self::ReleaseClaim)
-                .map_err(D::Error::custom),
-            other => Err(D::Error::custom(format!("action: unknown value {other:?}"))),
+                .map_err(|e| e.to_string()),
+            other => Err(format!("action: unknown value {other:?}")),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckSeenRequest {
+    /// Parses once into a value, then moves its fields into the variant: serde's internally
+    /// tagged enums would buffer the whole raw finding a second time.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 

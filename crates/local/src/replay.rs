@@ -12,7 +12,7 @@ use hushhub_asl::{Definition, Execution, ExecutionOptions, TaskFailure, TaskInvo
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::ImportedEvent;
 use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
-use hushhub_core::steps::{DecisionKind, Outcome};
+use hushhub_core::steps::{CheckSeenRequest, DecisionKind, Outcome};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -280,9 +280,12 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
             .find(|(p, _)| *p == resource)
             .map(|(_, name)| *name)
         {
-            Some("check-seen") => call(self.runtime, input, |req| {
-                check_seen::handle(&f.check_seen, req)
-            }),
+            Some("check-seen") => {
+                let request = CheckSeenRequest::from_value(input);
+                call_with(self.runtime, request, |req| {
+                    check_seen::handle(&f.check_seen, req)
+                })
+            }
             Some("age-check") => call(self.runtime, input, |req| {
                 age_check::handle(&f.age_check, req)
             }),
@@ -313,13 +316,31 @@ where
     E: LambdaError,
     Fut: Future<Output = Result<O, E>>,
 {
+    call_with(
+        runtime,
+        serde_json::from_value(input).map_err(|e| e.to_string()),
+        handler,
+    )
+}
+
+/// Like [`call`], with the input already read into the handler's type.
+fn call_with<I, O, E, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    request: Result<I, String>,
+    handler: impl FnOnce(I) -> Fut,
+) -> Result<Value, TaskFailure>
+where
+    O: Serialize,
+    E: LambdaError,
+    Fut: Future<Output = Result<O, E>>,
+{
     let failure = |name: &str, message: String| {
         TaskFailure::new(
             name,
             json!({ "errorType": name, "errorMessage": message }).to_string(),
         )
     };
-    let request: I = serde_json::from_value(input).map_err(|e| {
+    let request = request.map_err(|e| {
         failure(
             error_names::INVALID_INPUT,
             format!("the step input does not match its contract: {e}"),
