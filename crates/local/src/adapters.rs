@@ -49,8 +49,9 @@ pub struct ImagesFileError {
 }
 
 impl JsonlImageRegistry {
-    /// A registry with no repositories: every ECR finding counts as "no tagged image known", so
-    /// with no file the replay does not guess and treats ECR findings as latest.
+    /// A registry with no repositories: every lookup is an error ("not in the images file"),
+    /// which check-seen treats as uncertainty and alerts on, so without a file no ECR finding
+    /// is ignored as stale.
     pub fn empty(clock: Arc<dyn Clock>) -> Self {
         Self {
             images: Vec::new(),
