@@ -60,7 +60,7 @@ pub async fn handle<S: SeenStore, C: Clock>(
             let reason = match next_due_at {
                 Some(at) => format!(
                     "within its renotify_after window; next alert due {}",
-                    at.format("%Y-%m-%d %H:%M UTC")
+                    hushhub_core::timestamp::to_minute(&at)
                 ),
                 None => format!(
                     "no renotify_after window for {}; alerts again only if it escalates",

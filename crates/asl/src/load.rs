@@ -70,6 +70,9 @@ pub(crate) enum Kind {
         item_selector: Option<Template>,
         processor: Box<Scope>,
         handling: Handling,
+        /// The Map's input is dead once its items are handed out (no Retry or Catch needs it,
+        /// its result replaces it), so items move into their iterations instead of being copied.
+        moves_items: bool,
     },
     Pass {
         parameters: Option<Template>,
@@ -270,16 +273,26 @@ impl Loader {
                 let processor = one_of(&f, "ItemProcessor", "Iterator")?
                     .ok_or_else(|| invalid(&at, "needs an \"ItemProcessor\""))?;
                 f.uint("MaxConcurrency", 0)?;
+                let items_path = f
+                    .path("ItemsPath")?
+                    .ok_or_else(|| f.invalid("ItemsPath", "must not be null"))?;
+                let item_selector = match selector {
+                    Some(key) => self.template(&f, key, true)?,
+                    None => None,
+                };
+                let handling = self.handling(&f, next()?, &target)?;
+                let moves_items = handling.retry.is_empty()
+                    && handling.catch.is_empty()
+                    && handling.result_path.as_ref().is_some_and(Path::is_root)
+                    && item_selector
+                        .as_ref()
+                        .is_none_or(|t| t.can_move_item(&items_path));
                 Kind::Map {
-                    items_path: f
-                        .path("ItemsPath")?
-                        .ok_or_else(|| f.invalid("ItemsPath", "must not be null"))?,
-                    item_selector: match selector {
-                        Some(key) => self.template(&f, key, true)?,
-                        None => None,
-                    },
+                    items_path,
+                    item_selector,
                     processor: Box::new(self.processor(&f, processor)?),
-                    handling: self.handling(&f, next()?, &target)?,
+                    handling,
+                    moves_items,
                 }
             }
             Some("Pass") => Kind::Pass {

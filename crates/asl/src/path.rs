@@ -53,16 +53,19 @@ impl Path {
         select(value, &self.segs)
     }
 
-    /// Moves the selected part out of `value`, so outputs need no copy.
-    pub fn take(&self, mut value: Value) -> Option<Value> {
-        let mut cur = &mut value;
+    pub fn select_mut<'v>(&self, mut value: &'v mut Value) -> Option<&'v mut Value> {
         for seg in &self.segs {
-            cur = match seg {
-                Seg::Field(name) => cur.as_object_mut()?.get_mut(name)?,
-                Seg::Index(i) => cur.as_array_mut()?.get_mut(*i)?,
+            value = match seg {
+                Seg::Field(name) => value.as_object_mut()?.get_mut(name)?,
+                Seg::Index(i) => value.as_array_mut()?.get_mut(*i)?,
             };
         }
-        Some(std::mem::take(cur))
+        Some(value)
+    }
+
+    /// Moves the selected part out of `value`, so outputs need no copy.
+    pub fn take(&self, mut value: Value) -> Option<Value> {
+        self.select_mut(&mut value).map(std::mem::take)
     }
 
     /// Sets `value` at this path, creating missing objects. Leaves `target` untouched when it
@@ -252,6 +255,60 @@ impl Template {
             )));
         };
         Ok(Self::Context(context, text.to_owned()))
+    }
+
+    /// Whether [`Template::eval_moving_item`] may hand a Map item over instead of copying it:
+    /// one top-level field takes the whole item, nothing else reads the item, and no input path
+    /// reaches into (or contains) the items array, which the Map empties as it goes.
+    pub fn can_move_item(&self, items: &Path) -> bool {
+        let Self::Object(fields) = self else {
+            return false;
+        };
+        let whole_item = |t: &Template| matches!(t, Self::Context(ContextRef::MapItemValue(segs), _) if segs.is_empty());
+        let mut item_refs = 0;
+        let mut overlaps = false;
+        self.visit(&mut |t| match t {
+            Self::Context(ContextRef::MapItemValue(_), _) => item_refs += 1,
+            Self::Input(path) => {
+                let shared = path.segs.iter().zip(&items.segs).all(|(a, b)| a == b);
+                overlaps |= shared;
+            }
+            _ => {}
+        });
+        item_refs == 1 && !overlaps && fields.iter().any(|(_, t)| whole_item(t))
+    }
+
+    fn visit(&self, f: &mut impl FnMut(&Template)) {
+        match self {
+            Self::Object(fields) => fields.iter().for_each(|(_, t)| t.visit(f)),
+            Self::Array(items) => items.iter().for_each(|t| t.visit(f)),
+            leaf => f(leaf),
+        }
+    }
+
+    /// [`Template::eval`] for a Map item the caller owns: the item moves into the field that
+    /// takes it whole. Only for templates [`Template::can_move_item`] accepts.
+    pub fn eval_moving_item(
+        &self,
+        input: &Value,
+        ctx: &Ctx<'_>,
+        item: Value,
+    ) -> Result<Value, String> {
+        let Self::Object(fields) = self else {
+            return self.eval(input, ctx);
+        };
+        let mut item = Some(item);
+        let mut object = Map::new();
+        for (name, t) in fields {
+            let value = match t {
+                Self::Context(ContextRef::MapItemValue(segs), _) if segs.is_empty() => {
+                    item.take().unwrap_or_default()
+                }
+                t => t.eval(input, ctx)?,
+            };
+            object.insert(name.clone(), value);
+        }
+        Ok(Value::Object(object))
     }
 
     /// Builds the payload, copying only the parts of `input` it references; `Err` is the cause

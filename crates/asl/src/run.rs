@@ -131,6 +131,25 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
                 item_selector,
                 processor,
                 handling,
+                moves_items: true,
+            } => {
+                let input = self.input_owned(state, raw)?;
+                let result = self.map_moving(
+                    state,
+                    items_path,
+                    item_selector.as_ref(),
+                    processor,
+                    handling,
+                    input,
+                )?;
+                Ok((handling.next, self.output(state, result)?))
+            }
+            Kind::Map {
+                items_path,
+                item_selector,
+                processor,
+                handling,
+                moves_items: false,
             } => self.handled(state, handling, raw, |r: &mut Self, input: &Value| {
                 r.map(
                     state,
@@ -253,13 +272,13 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
     ) -> Result<Value, Failure> {
         let input = self.input_ref(state, raw)?;
         let payload = match parameters {
-            Some(template) => self.eval(state, template, &input, None)?,
-            None => input.into_owned(),
+            Some(template) => Cow::Owned(self.eval(state, template, &input, None)?),
+            None => input,
         };
         self.stats.task_invocations += 1;
         let result = self
             .invoker
-            .invoke(resource, payload)
+            .invoke(resource, &payload)
             .map_err(|f| self.failure(state, f.error, f.cause, true))?;
         self.select_result(state, handling, result)
     }
@@ -283,6 +302,48 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             let item_input = match item_selector {
                 Some(template) => self.eval(state, template, &input, Some((index, item)))?,
                 None => item.clone(),
+            };
+            self.items.push(index);
+            let output = self.scope(processor, item_input);
+            self.items.pop();
+            outputs.push(output?);
+        }
+        self.select_result(state, handling, Value::Array(outputs))
+    }
+
+    /// A Map whose input dies with it (see `Kind::Map::moves_items`): each item moves into its
+    /// iteration, so a large item is never copied. Same results as [`Runner::map`].
+    fn map_moving(
+        &mut self,
+        state: &State,
+        items_path: &Path,
+        item_selector: Option<&Template>,
+        processor: &Scope,
+        handling: &Handling,
+        mut input: Value,
+    ) -> Result<Value, Failure> {
+        let items = match items_path.select_mut(&mut input) {
+            Some(Value::Array(items)) => std::mem::take(items),
+            _ => {
+                let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
+                return Err(self.runtime(state, cause));
+            }
+        };
+        let mut outputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let item_input = match item_selector {
+                Some(template) => {
+                    let ctx = Ctx {
+                        execution_id: &self.options.execution_id,
+                        execution_input: self.execution_input,
+                        state_name: &state.name,
+                        item: Some((index, &Value::Null)),
+                    };
+                    template
+                        .eval_moving_item(&input, &ctx, item)
+                        .map_err(|cause| self.runtime(state, cause))?
+                }
+                None => item,
             };
             self.items.push(index);
             let output = self.scope(processor, item_input);

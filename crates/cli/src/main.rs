@@ -6,6 +6,11 @@ mod smoke_test;
 
 use clap::{Parser, Subcommand};
 
+/// The replay allocates and frees a JSON tree per state of every finding: mimalloc makes that
+/// about a third cheaper than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// hushhub: one well-written email per Security Hub finding, another only when it is overdue.
 #[derive(Debug, Parser)]
 #[command(name = "hushhub", version, about)]

@@ -247,20 +247,26 @@ pub enum Availability {
 pub struct Vulnerability {
     /// Usually a CVE id.
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix_available: Option<Availability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exploit_available: Option<Availability>,
     /// Highest CVSS base score given, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss_score: Option<f64>,
     /// `name version` of the vulnerable packages (first few).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
 }
 
 /// The image an ECR image finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EcrImage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_id: Option<String>,
     pub repository: String,
     pub digest: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 }
 
@@ -271,7 +277,9 @@ pub struct Resource {
     pub kind: String,
     /// ASFF `Id`, usually an ARN.
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// Public IPv4 addresses the resource's details show (EC2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -283,8 +291,10 @@ pub struct Resource {
 /// Remediation advice the product gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Only `https://` links are kept: anything else could be a trap in an email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
@@ -292,7 +302,9 @@ pub struct Remediation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     /// `IN` or `OUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
 }
 
@@ -305,6 +317,7 @@ pub struct Finding {
     pub product_name: String,
     pub generator_id: String,
     /// The Security Hub control (e.g. `S3.1`) of a control finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_id: Option<String>,
     pub account_id: AccountId,
     pub region: String,
@@ -313,20 +326,40 @@ pub struct Finding {
     /// True when the description was cut to [`limits::DESCRIPTION_CHARS`].
     pub description_truncated: bool,
     pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity_normalized: Option<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// How many resources the finding named (only the first few are kept).
     pub resource_count: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_status: Option<WorkflowStatus>,
     pub record_state: RecordState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compliance_status: Option<ComplianceStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vulnerabilities: Vec<Vulnerability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::timestamp::option"
+    )]
     pub first_observed_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::timestamp::option"
+    )]
     pub last_observed_at: Option<DateTime<Utc>>,
 }
 
@@ -899,9 +932,8 @@ impl<'a> Node<'a> {
 
     fn timestamp(&self) -> Result<DateTime<Utc>, FindingError> {
         let s = self.string()?;
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| self.error(format!("{:?} is not an ISO 8601 timestamp", clip(s, 40))))
+        crate::timestamp::parse_rfc3339(s)
+            .ok_or_else(|| self.error(format!("{:?} is not an ISO 8601 timestamp", clip(s, 40))))
     }
 }
 
@@ -918,6 +950,10 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// The first `max` characters of `s`, cut on a character boundary.
 pub fn clip(s: &str, max: usize) -> &str {
+    // A char is at least one byte: a short string needs no walk over its chars.
+    if s.len() <= max {
+        return s;
+    }
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,

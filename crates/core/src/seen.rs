@@ -32,10 +32,14 @@ pub struct SeenRecord {
     pub title: String,
     /// The severity at the last alert: a higher one escalates at once.
     pub severity: Severity,
+    #[serde(with = "crate::timestamp")]
     pub first_seen_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub last_seen_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub last_alerted_at: DateTime<Utc>,
     pub alert_count: u32,
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -99,6 +103,7 @@ pub fn expires_at(last_seen_at: DateTime<Utc>) -> DateTime<Utc> {
 pub struct Claim {
     pub finding_id: FindingId,
     /// The `last_alerted_at` written by the claim: the release only applies while it still holds.
+    #[serde(with = "crate::timestamp")]
     pub claimed_at: DateTime<Utc>,
     /// The alert before this one; `None` for a new finding, whose record the release deletes.
     pub previous: Option<PreviousAlert>,
@@ -107,6 +112,7 @@ pub struct Claim {
 /// What a re-alert claim overwrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreviousAlert {
+    #[serde(with = "crate::timestamp")]
     pub last_alerted_at: DateTime<Utc>,
     pub severity: Severity,
     pub alert_count: u32,
