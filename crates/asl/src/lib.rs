@@ -85,14 +85,17 @@ impl Definition {
 pub trait TaskInvoker {
     /// Invokes `resource` with the state's payload and returns its result, or the error that
     /// the state's `Retry` and `Catch` match on.
-    fn invoke(&mut self, resource: &str, input: Value) -> Result<Value, TaskFailure>;
+    ///
+    /// The payload is lent, as Step Functions serialises it for Lambda: the state keeps its
+    /// input for a retry or a `Catch`, so handing it over would mean copying it first.
+    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure>;
 }
 
 impl<F> TaskInvoker for F
 where
-    F: FnMut(&str, Value) -> Result<Value, TaskFailure>,
+    F: FnMut(&str, &Value) -> Result<Value, TaskFailure>,
 {
-    fn invoke(&mut self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure> {
         self(resource, input)
     }
 }

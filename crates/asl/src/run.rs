@@ -253,13 +253,13 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
     ) -> Result<Value, Failure> {
         let input = self.input_ref(state, raw)?;
         let payload = match parameters {
-            Some(template) => self.eval(state, template, &input, None)?,
-            None => input.into_owned(),
+            Some(template) => Cow::Owned(self.eval(state, template, &input, None)?),
+            None => input,
         };
         self.stats.task_invocations += 1;
         let result = self
             .invoker
-            .invoke(resource, payload)
+            .invoke(resource, &payload)
             .map_err(|f| self.failure(state, f.error, f.cause, true))?;
         self.select_result(state, handling, result)
     }

@@ -31,11 +31,11 @@ fn one_task(fields: Value) -> Value {
 }
 
 /// Fails `failures` times with `error`, then echoes its input.
-fn flaky(error: &str, failures: usize) -> impl FnMut(&str, Value) -> Result<Value, TaskFailure> {
+fn flaky(error: &str, failures: usize) -> impl FnMut(&str, &Value) -> Result<Value, TaskFailure> {
     let error = error.to_owned();
     let mut left = failures;
-    move |_, input| match left {
-        0 => Ok(input),
+    move |_, input: &Value| match left {
+        0 => Ok(input.clone()),
         _ => {
             left -= 1;
             Err(TaskFailure::new(error.clone(), "try again"))
@@ -139,8 +139,8 @@ fn task_shapes_its_input_and_result_with_paths_and_templates() {
     })));
     let input = json!({"order": {"id": 7, "odd key": true, "lines": [{"sku": "a"}, {"sku": "b"}]}, "other": 1});
     let mut seen = Vec::new();
-    let execution = definition.execute(input, &mut |resource: &str, payload: Value| {
-        seen.push((resource.to_owned(), payload));
+    let execution = definition.execute(input, &mut |resource: &str, payload: &Value| {
+        seen.push((resource.to_owned(), payload.clone()));
         Ok(json!({"sum": 12, "ignored": true}))
     });
     assert_eq!(
@@ -168,7 +168,7 @@ fn context_object_paths_read_the_execution_and_state() {
         ..ExecutionOptions::default()
     };
     let execution =
-        definition.execute_with(json!({"x": 1}), &mut |_: &str, v: Value| Ok(v), &options);
+        definition.execute_with(json!({"x": 1}), &mut |_: &str, v: &Value| Ok(v.clone()), &options);
     assert_eq!(
         execution.output(),
         Some(&json!({"execution": "exec-1", "original": 1, "state": "Work"}))
@@ -180,7 +180,7 @@ fn result_path_sets_creates_or_discards() {
     let run = |result_path: Value, input: Value| {
         let definition = load(one_task(json!({"ResultPath": result_path})));
         definition
-            .execute(input, &mut |_: &str, _: Value| Ok(json!("r")))
+            .execute(input, &mut |_: &str, _: &Value| Ok(json!("r")))
             .status
     };
     let ok = |v: Value| hushhub_asl::Status::Succeeded(v);
@@ -205,9 +205,9 @@ fn missing_path_is_states_runtime_error() {
                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
         "Caught": {"Type": "Succeed"}}}));
     let mut calls = 0;
-    let execution = definition.execute(json!({}), &mut |_: &str, v: Value| {
+    let execution = definition.execute(json!({}), &mut |_: &str, v: &Value| {
         calls += 1;
-        Ok(v)
+        Ok(v.clone())
     });
     let failure = execution.failure().expect("execution fails");
     assert_eq!(
@@ -217,7 +217,7 @@ fn missing_path_is_states_runtime_error() {
     assert!(failure.cause.contains("$.missing"), "{}", failure.cause);
     assert_eq!((calls, execution.stats.retries), (0, 0));
     let output_path = load(one_task(json!({"OutputPath": "$.nope"})));
-    let failure = output_path.execute(json!({}), &mut |_: &str, v: Value| Ok(v));
+    let failure = output_path.execute(json!({}), &mut |_: &str, v: &Value| Ok(v.clone()));
     assert_eq!(
         failure.failure().map(|f| f.error.as_str()),
         Some("States.Runtime")
@@ -240,7 +240,7 @@ fn choice_rules_compare_combine_and_fall_back_to_default() {
         "Other": {"Type": "Pass", "Result": "other", "End": true}}}));
     let route = |input: Value| {
         definition
-            .execute(input, &mut |_: &str, v: Value| Ok(v))
+            .execute(input, &mut |_: &str, v: &Value| Ok(v.clone()))
             .output()
             .cloned()
     };
@@ -262,7 +262,7 @@ fn choice_rules_compare_combine_and_fall_back_to_default() {
         Some(json!("other"))
     );
     // A compared variable that is absent is a runtime error, not a non-match.
-    let failed = definition.execute(json!({"flag": false}), &mut |_: &str, v: Value| Ok(v));
+    let failed = definition.execute(json!({"flag": false}), &mut |_: &str, v: &Value| Ok(v.clone()));
     assert_eq!(
         failed.failure().map(|f| f.error.as_str()),
         Some("States.Runtime")
@@ -274,7 +274,7 @@ fn choice_without_match_or_default_is_states_runtime_error() {
     let definition = load(json!({"StartAt": "Route", "States": {
         "Route": {"Type": "Choice", "Choices": [{"Variable": "$.k", "StringEquals": "x", "Next": "Done"}]},
         "Done": {"Type": "Succeed"}}}));
-    let execution = definition.execute(json!({"k": "y"}), &mut |_: &str, v: Value| Ok(v));
+    let execution = definition.execute(json!({"k": "y"}), &mut |_: &str, v: &Value| Ok(v.clone()));
     assert_eq!(
         execution.failure().map(|f| f.error.as_str()),
         Some("States.Runtime")
@@ -334,7 +334,7 @@ fn exhausted_retries_fall_through_to_catch_and_each_retrier_counts_its_own() {
                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
         "Caught": {"Type": "Succeed"}}}));
     let mut errors = vec!["A", "C", "C", "A"].into_iter();
-    let execution = definition.execute(json!({}), &mut |_: &str, _: Value| {
+    let execution = definition.execute(json!({}), &mut |_: &str, _: &Value| {
         Err(TaskFailure::new(errors.next().unwrap_or("B"), "boom"))
     });
     // A is retried once and C twice, each against its own retrier; the second A is caught.
@@ -449,7 +449,7 @@ fn map_runs_each_item_with_item_selector() {
     let mut order = Vec::new();
     let execution = definition.execute_with(
         json!({"batch": "b1", "things": [{"name": "x"}, {"name": "y"}]}),
-        &mut |_: &str, input: Value| {
+        &mut |_: &str, input: &Value| {
             order.push(input["index"].clone());
             Ok(json!(format!(
                 "{}:{}",

@@ -81,9 +81,9 @@ fn run(fakes: &[&str]) -> (Execution, Vec<(String, Value)>) {
     };
     let execution = pipeline().execute_with(
         event(fakes),
-        &mut |resource: &str, input: Value| {
-            let result = handlers(resource, &input);
-            calls.push((resource.to_owned(), input));
+        &mut |resource: &str, input: &Value| {
+            let result = handlers(resource, input);
+            calls.push((resource.to_owned(), input.clone()));
             result
         },
         &options,
@@ -233,12 +233,12 @@ fn transient_failures_are_retried_with_virtual_backoff() {
     };
     let execution = pipeline().execute_with(
         event(&["new"]),
-        &mut |resource: &str, input: Value| {
+        &mut |resource: &str, input: &Value| {
             if resource == CHECK_SEEN && failures_left > 0 {
                 failures_left -= 1;
                 return Err(TaskFailure::new("Hushhub.Transient", "DynamoDB throttled"));
             }
-            handlers(resource, &input)
+            handlers(resource, input)
         },
         &options,
     );

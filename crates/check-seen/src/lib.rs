@@ -57,7 +57,7 @@ pub enum CheckSeenResponse {
 /// Runs the action the state machine asked for.
 pub async fn handle<S: SeenStore, R: ImageRegistry, C: Clock>(
     ports: &Ports<S, R, C>,
-    request: CheckSeenRequest,
+    request: CheckSeenRequest<'_>,
 ) -> Result<CheckSeenResponse, CheckSeenError> {
     match request {
         CheckSeenRequest::CheckSeen(input) => check_seen(ports, input)
@@ -72,7 +72,7 @@ pub async fn handle<S: SeenStore, R: ImageRegistry, C: Clock>(
 /// Decides new / seen / resolved / ignored for one raw finding.
 pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
     ports: &Ports<S, R, C>,
-    input: CheckSeenInput,
+    input: CheckSeenInput<'_>,
 ) -> Result<CheckSeenOutput, CheckSeenError> {
     let finding = Finding::from_asff(&input.finding, &format!("detail.findings[{}]", input.index))?;
     let event_id = input.event_id;

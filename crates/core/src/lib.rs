@@ -13,6 +13,7 @@ pub mod score;
 pub mod seen;
 pub mod steps;
 pub mod summary;
+pub mod summary_cache;
 
 pub use config::Config;
 pub use finding::{Finding, FindingId, Severity};

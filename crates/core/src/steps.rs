@@ -4,6 +4,8 @@
 //! Only the compact [`Finding`] and these small results travel between states; the raw ASFF
 //! finding is read once by CheckSeen and never passed on (the payload limit is 256 KB).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -105,44 +107,61 @@ impl StepDecision {
 
 /// Input of the check-seen function: one raw finding of an event (the Map item as it is), or,
 /// with `"action": "release_claim"`, a claim to release.
+///
+/// The raw finding is borrowed when the caller holds the payload (the local runner) and owned
+/// when it was read off the wire (the Lambda): it can be 240 KB, and check-seen only reads it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum CheckSeenRequest {
-    CheckSeen(CheckSeenInput),
+pub enum CheckSeenRequest<'a> {
+    CheckSeen(CheckSeenInput<'a>),
     ReleaseClaim(ReleaseClaimInput),
 }
 
-impl CheckSeenRequest {
+impl<'a> CheckSeenRequest<'a> {
     /// Reads a request from a JSON value, moving the raw finding instead of copying it (a
-    /// serde round trip would rebuild the whole finding, up to 240 KB, once more).
-    pub fn from_value(value: Value) -> Result<Self, String> {
-        let Value::Object(mut object) = value else {
-            return Err("expected an object".to_owned());
-        };
-        let action = match object.remove("action") {
-            None => "check_seen".to_owned(),
-            Some(Value::String(action)) => action,
+    /// serde round trip would rebuild the whole finding once more).
+    pub fn from_value(value: Value) -> Result<CheckSeenRequest<'static>, String> {
+        CheckSeenRequest::read(Cow::Owned(value))
+    }
+
+    /// Reads a request from a JSON value, borrowing the raw finding from it.
+    pub fn from_value_ref(value: &'a Value) -> Result<Self, String> {
+        Self::read(Cow::Borrowed(value))
+    }
+
+    fn read(value: Cow<'a, Value>) -> Result<Self, String> {
+        let object = value.as_object().ok_or("expected an object")?;
+        let action = match object.get("action") {
+            None => "check_seen",
+            Some(Value::String(action)) => action.as_str(),
             Some(other) => return Err(format!("action: expected a string, got {other}")),
         };
-        match action.as_str() {
+        match action {
             "check_seen" => {
-                let finding = object.remove("finding").ok_or("finding: is missing")?;
-                let event_id = match object.remove("event_id") {
-                    Some(Value::String(id)) => id,
-                    _ => return Err("event_id: expected a string".to_owned()),
-                };
+                let event_id = object
+                    .get("event_id")
+                    .and_then(Value::as_str)
+                    .ok_or("event_id: expected a string")?
+                    .to_owned();
                 let index = object
                     .get("index")
                     .and_then(Value::as_u64)
                     .and_then(|i| usize::try_from(i).ok())
                     .ok_or("index: expected a whole number")?;
+                if !object.contains_key("finding") {
+                    return Err("finding: is missing".to_owned());
+                }
+                let finding = match value {
+                    Cow::Borrowed(value) => Cow::Borrowed(&value["finding"]),
+                    Cow::Owned(mut value) => Cow::Owned(value["finding"].take()),
+                };
                 Ok(Self::CheckSeen(CheckSeenInput {
                     event_id,
                     index,
                     finding,
                 }))
             }
-            "release_claim" => serde_json::from_value(Value::Object(object))
+            "release_claim" => ReleaseClaimInput::deserialize(&*value)
                 .map(Self::ReleaseClaim)
                 .map_err(|e| e.to_string()),
             other => Err(format!("action: unknown value {other:?}")),
@@ -150,7 +169,7 @@ impl CheckSeenRequest {
     }
 }
 
-impl<'de> Deserialize<'de> for CheckSeenRequest {
+impl<'de> Deserialize<'de> for CheckSeenRequest<'static> {
     /// Parses once into a value, then moves its fields into the variant: serde's internally
     /// tagged enums would buffer the whole raw finding a second time.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -159,12 +178,12 @@ impl<'de> Deserialize<'de> for CheckSeenRequest {
 }
 
 /// One finding as the Map hands it over, still raw.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckSeenInput {
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckSeenInput<'a> {
     pub event_id: String,
     /// Position in `detail.findings`, so errors can name `detail.findings[N]`.
     pub index: usize,
-    pub finding: Value,
+    pub finding: Cow<'a, Value>,
 }
 
 /// The compact finding and the decision on it.

@@ -45,7 +45,7 @@ pub enum PipelineError {
 pub struct Functions<R, Z, M> {
     pub check_seen: check_seen::Ports<Arc<SqliteSeenStore>, R, Arc<FixedClock>>,
     pub age_check: age_check::Ports<Arc<SqliteSeenStore>, Arc<FixedClock>>,
-    pub score_and_summarise: score_and_summarise::Ports<Z>,
+    pub score_and_summarise: score_and_summarise::Ports<Z, Arc<SqliteSeenStore>>,
     pub render_html_email: render_html_email::Ports<M>,
 }
 
@@ -273,7 +273,7 @@ struct Invoker<'a, R, Z, M> {
 }
 
 impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, Z, M> {
-    fn invoke(&mut self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure> {
         let f = self.functions;
         match FUNCTIONS
             .iter()
@@ -281,7 +281,7 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
             .map(|(_, name)| *name)
         {
             Some("check-seen") => {
-                let request = CheckSeenRequest::from_value(input);
+                let request = CheckSeenRequest::from_value_ref(input);
                 call_with(self.runtime, request, |req| {
                     check_seen::handle(&f.check_seen, req)
                 })
@@ -307,7 +307,7 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
 /// as Lambda reports them to Step Functions.
 fn call<I, O, E, Fut>(
     runtime: &tokio::runtime::Runtime,
-    input: Value,
+    input: &Value,
     handler: impl FnOnce(I) -> Fut,
 ) -> Result<Value, TaskFailure>
 where
@@ -318,7 +318,7 @@ where
 {
     call_with(
         runtime,
-        serde_json::from_value(input).map_err(|e| e.to_string()),
+        I::deserialize(input).map_err(|e| e.to_string()),
         handler,
     )
 }

@@ -57,7 +57,7 @@ impl Pipeline {
         let request = CheckSeenRequest::CheckSeen(CheckSeenInput {
             event_id: unique("event"),
             index: 0,
-            finding: finding.clone(),
+            finding: std::borrow::Cow::Borrowed(finding),
         });
         match check_seen::handle(&self.check_seen, request).await {
             Ok(check_seen::CheckSeenResponse::Checked(output)) => *output,
