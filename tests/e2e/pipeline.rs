@@ -379,3 +379,77 @@ fn suppressed_duplicate_takes_six_state_transitions() {
     assert_eq!(result.state_transitions, 6);
     assert_eq!(result.findings[0].decision, "suppressed");
 }
+
+/// The header block of an `.eml` file, as (name, value) pairs in order.
+fn eml_headers(path: &std::path::Path) -> Vec<(String, String)> {
+    let eml = std::fs::read_to_string(path).expect("eml");
+    let (head, _) = eml
+        .split_once("\r\n\r\n")
+        .expect("headers end with an empty line");
+    head.split("\r\n")
+        .map(|line| {
+            let (name, value) = line.split_once(": ").expect("one header per line");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let mut values = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+    let value = values.next().map(|(_, v)| v.as_str());
+    assert!(values.next().is_none(), "{name} appears once");
+    value
+}
+
+#[test]
+fn realert_email_threads_under_the_first_alert() {
+    let mut h = Harness::new();
+    let event = sample("guardduty-ec2-crypto-mining");
+    assert_eq!(h.decisions(&event), ["new"]);
+    let due = redelivered(&event, "redelivery-1", "2026-10-07T03:15:23Z");
+    assert_eq!(h.decisions(&due), ["realert"]);
+    let emails = h.emails();
+    assert_eq!(emails.len(), 2);
+    let first = eml_headers(&emails[0]);
+    let again = eml_headers(&emails[1]);
+
+    let root = header(&first, "Message-ID").expect("the first alert has a Message-ID");
+    assert!(
+        root.starts_with('<') && root.ends_with('>') && root.contains('@'),
+        "{root}"
+    );
+    assert_eq!(
+        header(&first, "References"),
+        Some(root),
+        "the first alert names itself as the thread root (SES replaces Message-ID)"
+    );
+    assert_eq!(header(&first, "In-Reply-To"), None);
+
+    let realert_id = header(&again, "Message-ID").expect("the re-alert has a Message-ID");
+    assert_ne!(realert_id, root);
+    assert_eq!(header(&again, "References"), Some(root));
+    assert_eq!(header(&again, "In-Reply-To"), Some(root));
+}
+
+#[test]
+fn alert_email_carries_hushhub_headers_for_mail_filters() {
+    let mut h = Harness::new();
+    let event = sample("guardduty-ec2-crypto-mining");
+    let results = h.deliver(&event);
+    h.deliver(&redelivered(&event, "redelivery-1", "2026-10-07T03:15:23Z"));
+    let emails = h.emails();
+    assert_eq!(emails.len(), 2);
+    for (eml, decision) in emails.iter().zip(["new", "realert"]) {
+        let headers = eml_headers(eml);
+        assert_eq!(
+            header(&headers, "X-Hushhub-Priority"),
+            results[0].priority.as_deref()
+        );
+        assert_eq!(header(&headers, "X-Hushhub-Severity"), Some("HIGH"));
+        assert_eq!(header(&headers, "X-Hushhub-Decision"), Some(decision));
+        assert_eq!(
+            header(&headers, "X-Hushhub-Finding-Id"),
+            Some(finding_id(&event).as_str())
+        );
+    }
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use hushhub_core::config::AlertPolicy;
+use hushhub_core::finding::AccountId;
 use hushhub_core::ports::{Clock, FixedClock};
 use hushhub_core::seen::SeenRecord;
 use hushhub_local::{
@@ -80,6 +81,16 @@ impl Harness {
 
     /// A given policy, and optionally the text of an ECR images file.
     pub fn with(policy: AlertPolicy, ecr_images: Option<&str>) -> Self {
+        Self::with_aliases(policy, ecr_images, BTreeMap::new())
+    }
+
+    /// As [`Harness::with`], and the emails name accounts by these aliases
+    /// (`HUSHHUB_ACCOUNT_ALIASES`).
+    pub fn with_aliases(
+        policy: AlertPolicy,
+        ecr_images: Option<&str>,
+        account_aliases: BTreeMap<AccountId, String>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
             Arc::new(SqliteSeenStore::open(&dir.path().join("state.sqlite")).expect("state file"));
@@ -108,13 +119,14 @@ impl Harness {
             },
             score_and_summarise: score_and_summarise::Ports {
                 summariser: OfflineSummariser,
+                summary_cache: store.clone(),
                 model_id: String::new(),
             },
             render_html_email: render_html_email::Ports {
                 mailer: FolderMailer::new(&outbox, shared).expect("outbox"),
                 sender: "hushhub@example.com".into(),
                 recipients: vec!["security-team@example.com".into()],
-                account_aliases: BTreeMap::new(),
+                account_aliases,
             },
         };
         let pipeline =

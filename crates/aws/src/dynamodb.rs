@@ -6,8 +6,10 @@
 //! Strings; `first_seen_at`, `last_seen_at`, `last_alerted_at` as ISO-8601 UTC Strings with
 //! millisecond precision (`2026-11-30T08:15:00.123Z`: readable in the console, ordered as
 //! text, and compared exactly by the conditions); `alert_count` as a Number; `expires_at` as a
-//! Number of epoch seconds, because DynamoDB TTL only acts on that; and `claim_token`, a random
-//! String written by each claim (see [`attr::CLAIM_TOKEN`]).
+//! Number of epoch seconds, because DynamoDB TTL only acts on that; `claim_token`, a random
+//! String written by each claim (see [`attr::CLAIM_TOKEN`]); and, once the model has written a
+//! summary, the summary cache: `summary_inputs_hash` (String, SHA-256 hex) and `summary` (String,
+//! the summary's JSON, at most a few KB: see [`CachedSummary::MAX_STORED_BYTES`]).
 //!
 //! Times keep millisecond precision (as the SQLite store does): a record read back has its
 //! sub-millisecond part cut, and `expires_at` whole seconds.
@@ -34,8 +36,11 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use hushhub_core::finding::{AccountId, FindingId, Severity};
-use hushhub_core::ports::{ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError};
+use hushhub_core::ports::{
+    ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
+};
 use hushhub_core::seen::{Claim, SeenRecord};
+use hushhub_core::summary_cache::CachedSummary;
 
 use crate::clients::{Fault, classify, describe};
 
@@ -60,6 +65,10 @@ pub mod attr {
     /// same request and the condition then fails on its own write. Without it, that retry
     /// reads as "another delivery won" and the alert is never sent.
     pub const CLAIM_TOKEN: &str = "claim_token";
+    /// The summary cache: the hash of the cached summary's inputs (String, SHA-256 hex) ...
+    pub const SUMMARY_INPUTS_HASH: &str = "summary_inputs_hash";
+    /// ... and the summary itself (String, JSON). Both absent until the model writes one.
+    pub const SUMMARY: &str = "summary";
 }
 
 /// Seen findings in a DynamoDB table (hash key `pk`, String).
@@ -112,7 +121,7 @@ fn key(id: &FindingId) -> HashMap<String, AttributeValue> {
 
 /// The whole item of a record (without its claim token).
 pub fn item_from_record(r: &SeenRecord) -> HashMap<String, AttributeValue> {
-    HashMap::from([
+    let mut item = HashMap::from([
         (attr::PK.to_owned(), s(r.finding_id.as_str())),
         (attr::PRODUCT_ARN.to_owned(), s(&r.product_arn)),
         (attr::ACCOUNT_ID.to_owned(), s(r.account_id.as_str())),
@@ -124,7 +133,36 @@ pub fn item_from_record(r: &SeenRecord) -> HashMap<String, AttributeValue> {
         (attr::LAST_ALERTED_AT.to_owned(), time(r.last_alerted_at)),
         (attr::ALERT_COUNT.to_owned(), n(r.alert_count)),
         (attr::EXPIRES_AT.to_owned(), epoch_seconds(r.expires_at)),
-    ])
+    ]);
+    if let Some(cached) = &r.summary_cache {
+        item.insert(
+            attr::SUMMARY_INPUTS_HASH.to_owned(),
+            s(cached.inputs_hash.as_str()),
+        );
+        item.insert(attr::SUMMARY.to_owned(), s(cached.summary_json()));
+    }
+    item
+}
+
+/// The cached summary of an item, if it has a readable one. An unreadable one is logged and
+/// counts as none (the model is asked again) rather than make the whole record unreadable,
+/// which would stop the finding's dedup.
+fn cached_summary_from_item(
+    pk: &str,
+    item: &HashMap<String, AttributeValue>,
+) -> Option<CachedSummary> {
+    let inputs_hash = item.get(attr::SUMMARY_INPUTS_HASH)?;
+    let summary = item.get(attr::SUMMARY)?;
+    let read = match (inputs_hash, summary) {
+        (AttributeValue::S(hash), AttributeValue::S(summary)) => {
+            CachedSummary::from_stored(hash, summary)
+        }
+        _ => Err("the summary attributes are not Strings".to_owned()),
+    };
+    read.map_err(|problem| {
+        tracing::warn!(item = pk, %problem, "ignoring an unreadable cached summary");
+    })
+    .ok()
 }
 
 /// Reads an item back; anything missing or malformed is a `CorruptRecord` naming the item and
@@ -185,6 +223,7 @@ pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Result<SeenRe
                     format!("{expires_at:?} is not whole epoch seconds"),
                 )
             })?,
+        summary_cache: cached_summary_from_item(pk, item).map(Box::new),
     })
 }
 
@@ -508,6 +547,41 @@ impl SeenStore for DynamoSeenStore {
     }
 }
 
+impl SummaryCache for DynamoSeenStore {
+    /// One `UpdateItem` of the two summary attributes, on condition that `last_alerted_at` still
+    /// holds the claim (which also fails on a deleted item: nothing is re-created).
+    async fn remember_summary(
+        &self,
+        claim: &Claim,
+        cached: &CachedSummary,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&claim.finding_id)))
+            .update_expression(
+                "SET #summary_inputs_hash = :summary_inputs_hash, #summary = :summary",
+            )
+            .condition_expression("#last_alerted_at = :claimed_at")
+            .expression_attribute_names("#summary_inputs_hash", attr::SUMMARY_INPUTS_HASH)
+            .expression_attribute_names("#summary", attr::SUMMARY)
+            .expression_attribute_names("#last_alerted_at", attr::LAST_ALERTED_AT)
+            .expression_attribute_values(":summary_inputs_hash", s(cached.inputs_hash.as_str()))
+            .expression_attribute_values(":summary", s(cached.summary_json()))
+            .expression_attribute_values(":claimed_at", time(claim.claimed_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(store_error("UpdateItem", err)),
+            },
+        }
+    }
+}
+
 /// Test and operations support, not used by the Lambdas (Terraform creates the real table):
 /// creates `name` as the pipeline expects it (hash key `pk` String, on-demand billing, TTL on
 /// `expires_at`), waits until it is active, and is idempotent.
@@ -602,6 +676,7 @@ mod tests {
             last_alerted_at: t("2026-11-01T10:00:00.123Z"),
             alert_count: 2,
             expires_at: t("2027-01-31T10:00:00Z"),
+            summary_cache: None,
         }
     }
 
@@ -636,6 +711,49 @@ mod tests {
             matches!(&err, Some(StoreError::CorruptRecord(m)) if m.contains("`expires_at`") && m.contains("not a Number")),
             "{err:?}"
         );
+    }
+
+    fn cached_summary() -> CachedSummary {
+        use hushhub_core::summary::{Summary, SummarySource};
+        use hushhub_core::summary_cache::SummaryInputsHash;
+        CachedSummary {
+            inputs_hash: SummaryInputsHash::parse(&"ab".repeat(32)).expect("hash"),
+            summary: Summary {
+                source: SummarySource::Ai {
+                    model_id: "global.anthropic.claude-sonnet-4-6".into(),
+                },
+                headline: "S3 bucket is public".into(),
+                what_happened: "The bucket allows public reads.".into(),
+                why_it_matters: "Anyone can read its objects.".into(),
+                next_steps: vec!["Block public access on the bucket.".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn item_round_trips_a_record_with_its_cached_summary() {
+        let r = SeenRecord {
+            summary_cache: Some(Box::new(cached_summary())),
+            ..record()
+        };
+        let item = item_from_record(&r);
+        assert_eq!(
+            item.get(attr::SUMMARY_INPUTS_HASH),
+            Some(&AttributeValue::S("ab".repeat(32)))
+        );
+        assert_eq!(record_from_item(&item), Ok(r));
+    }
+
+    #[test]
+    fn unreadable_cached_summary_counts_as_none_and_keeps_the_record() {
+        let mut item = item_from_record(&SeenRecord {
+            summary_cache: Some(Box::new(cached_summary())),
+            ..record()
+        });
+        item.insert(attr::SUMMARY.into(), AttributeValue::S("{not json".into()));
+        assert_eq!(record_from_item(&item), Ok(record()));
+        item.insert(attr::SUMMARY.into(), AttributeValue::N("1".into()));
+        assert_eq!(record_from_item(&item), Ok(record()));
     }
 
     #[test]

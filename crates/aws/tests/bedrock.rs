@@ -1,156 +1,63 @@
 //! The Bedrock summariser against a Converse stub on loopback, through the real
 //! score-and-summarise handler: every way the model can fail still gives an assessment (so the
-//! alert), with the fallback summary saying why.
+//! alert), with the fallback summary saying why; Claude is held to the reply schema through a
+//! forced tool call; and a re-alert of an unchanged finding asks the model nothing, counted at
+//! the stub.
+
+#[path = "../../../tests/converse_stub/mod.rs"]
+mod converse_stub;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_bedrockruntime::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_types::retry::RetryConfig;
+use chrono::{DateTime, Utc};
+use converse_stub::{Answer, ConverseStub, Received};
 use hushhub_aws::bedrock::{BedrockSummariser, DEFAULT_BUDGET, DEFAULT_MODEL_ID};
 use hushhub_aws::clients::Timeouts;
 use hushhub_core::finding::Finding;
+use hushhub_core::ports::{StoreError, SummaryCache};
+use hushhub_core::seen::{Claim, SeenRecord};
 use hushhub_core::steps::{AssessInput, Assessment, DecisionKind, StepDecision};
-use hushhub_core::summary::SummarySource;
+use hushhub_core::summary::{REPLY_SCHEMA_NAME, SummarySource};
+use hushhub_core::summary_cache::CachedSummary;
 use score_and_summarise::Ports;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 const CVE_FIXTURE: &str = "examples/events/inspector-ec2-package-cve-critical.json";
 const INJECTION_FIXTURE: &str = "tests/fixtures/asff/hostile-prompt-injection.json";
 
-/// What the stub answers to every request.
-#[derive(Debug, Clone)]
-enum Answer {
-    /// A successful Converse reply whose message is this text.
-    Text(String),
-    /// An error: HTTP status and `x-amzn-ErrorType`.
-    Error {
-        status: u16,
-        error_type: &'static str,
-    },
-    /// A successful reply, sent only after `delay`.
-    Slow { delay: Duration, text: String },
-}
+/// Keeps every summary it is given, as the record would.
+#[derive(Default)]
+struct KeptSummaries(Mutex<Vec<CachedSummary>>);
 
-/// One request the stub received.
-#[derive(Debug, Clone)]
-struct Received {
-    method: String,
-    path: String,
-    body: String,
-}
-
-/// A Converse stub on 127.0.0.1 that records every request.
-struct Stub {
-    url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Stub {
-    async fn start(answer: Answer) -> Stub {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local address");
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&received);
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(serve(socket, answer.clone(), Arc::clone(&log)));
-            }
-        });
-        Stub {
-            url: format!("http://{addr}"),
-            received,
-        }
+impl KeptSummaries {
+    fn last(&self) -> Option<CachedSummary> {
+        self.0.lock().expect("kept summaries").last().cloned()
     }
 
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().expect("stub log").clone()
+    fn count(&self) -> usize {
+        self.0.lock().expect("kept summaries").len()
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Answers one HTTP/1.1 request and closes the connection.
-async fn serve(mut socket: TcpStream, answer: Answer, log: Arc<Mutex<Vec<Received>>>) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i + 4;
-        }
-        match socket.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let content_length = head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + content_length {
-        match socket.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+impl SummaryCache for KeptSummaries {
+    async fn remember_summary(
+        &self,
+        _claim: &Claim,
+        cached: &CachedSummary,
+    ) -> Result<bool, StoreError> {
+        self.0.lock().expect("kept summaries").push(cached.clone());
+        Ok(true)
     }
-    let mut request_line = head.split_whitespace();
-    let received = Received {
-        method: request_line.next().unwrap_or_default().to_owned(),
-        path: request_line.next().unwrap_or_default().to_owned(),
-        body: String::from_utf8_lossy(&buf[head_end..head_end + content_length]).into_owned(),
-    };
-    log.lock().expect("stub log").push(received);
-
-    let (status, error_type, body) = match answer {
-        Answer::Text(text) => (200, None, converse_reply(&text)),
-        Answer::Slow { delay, text } => {
-            tokio::time::sleep(delay).await;
-            (200, None, converse_reply(&text))
-        }
-        Answer::Error { status, error_type } => (
-            status,
-            Some(error_type),
-            json!({ "message": format!("stub says {error_type}") }).to_string(),
-        ),
-    };
-    let mut response = format!(
-        "HTTP/1.1 {status} Stub\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(error_type) = error_type {
-        response.push_str(&format!("x-amzn-ErrorType: {error_type}\r\n"));
-    }
-    response.push_str("\r\n");
-    response.push_str(&body);
-    // The client may have given up (the slow mode): a failed write is expected then.
-    let _ = socket.write_all(response.as_bytes()).await;
-    let _ = socket.shutdown().await;
-}
-
-fn converse_reply(text: &str) -> String {
-    json!({
-        "output": { "message": { "role": "assistant", "content": [ { "text": text } ] } },
-        "stopReason": "end_turn",
-        "usage": { "inputTokens": 1, "outputTokens": 1, "totalTokens": 2 },
-        "metrics": { "latencyMs": 1 }
-    })
-    .to_string()
 }
 
 /// A client on the stub with test credentials, the model call's SDK timeouts, and more attempts
 /// than the adapter allows (it must cap them at two) with a short backoff.
-fn client(stub: &Stub) -> aws_sdk_bedrockruntime::Client {
+fn client(stub: &ConverseStub) -> aws_sdk_bedrockruntime::Client {
     let sdk_config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -180,32 +87,82 @@ fn finding(fixture: &str) -> Finding {
         .expect("fixture is a valid finding")
 }
 
-/// Runs the real handler on a fixture with a summariser on a stub giving `answer`.
-async fn assess(fixture: &str, answer: Answer, budget: Duration) -> (Assessment, Vec<Received>) {
-    let stub = Stub::start(answer).await;
-    let summariser = BedrockSummariser::new(client(&stub), DEFAULT_MODEL_ID, budget);
-    let ports = Ports {
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("test time")
+        .with_timezone(&Utc)
+}
+
+/// The score-and-summarise handler's ports, asking `model_id` on the stub.
+fn ports(
+    stub: &ConverseStub,
+    model_id: &str,
+    budget: Duration,
+) -> Ports<BedrockSummariser, KeptSummaries> {
+    let summariser = BedrockSummariser::new(client(stub), model_id, budget);
+    Ports {
         model_id: summariser.model_id().to_owned(),
         summariser,
-    };
-    let finding = finding(fixture);
-    let decision = StepDecision::new(
+        summary_cache: KeptSummaries::default(),
+    }
+}
+
+/// A new finding's first alert, as check-seen hands it over (record and claim).
+fn first_alert(finding: &Finding) -> AssessInput {
+    let record = SeenRecord::first_sighting(finding, at("2026-11-01T10:00:00Z"));
+    let claim = record.claim(None);
+    let mut decision = StepDecision::new(
         "event-1",
-        &finding,
+        finding,
         DecisionKind::New,
         "first time seen".into(),
-        None,
+        Some(record),
     );
-    let assessment = score_and_summarise::handle(
-        &ports,
-        AssessInput {
-            event_id: "event-1".into(),
-            finding,
-            decision,
-        },
+    decision.claim = Some(claim);
+    AssessInput {
+        event_id: "event-1".into(),
+        finding: finding.clone(),
+        decision,
+    }
+}
+
+/// A re-alert two days later, as age-check hands it over: the record as the store holds it,
+/// with the summary cached at the first alert.
+fn realert(finding: &Finding, cached: Option<CachedSummary>) -> AssessInput {
+    let mut stored = SeenRecord::first_sighting(finding, at("2026-11-01T10:00:00Z"));
+    stored.summary_cache = cached.map(Box::new);
+    let updated = stored.realerted(finding, at("2026-11-03T10:00:00Z"));
+    let claim = updated.claim(Some(&stored));
+    let mut decision = StepDecision::new(
+        "event-2",
+        finding,
+        DecisionKind::Realert,
+        "the 1d renotify_after window of CRITICAL has passed since the last alert".into(),
+        Some(updated),
+    );
+    decision.claim = Some(claim);
+    AssessInput {
+        event_id: "event-2".into(),
+        finding: finding.clone(),
+        decision,
+    }
+}
+
+async fn handle(ports: &Ports<BedrockSummariser, KeptSummaries>, input: AssessInput) -> Assessment {
+    score_and_summarise::handle(ports, input)
+        .await
+        .expect("an alert is always assessed")
+}
+
+/// Runs the real handler on a fixture's first alert with a summariser on a stub giving
+/// `answer`.
+async fn assess(fixture: &str, answer: Answer, budget: Duration) -> (Assessment, Vec<Received>) {
+    let stub = ConverseStub::start(answer);
+    let assessment = handle(
+        &ports(&stub, DEFAULT_MODEL_ID, budget),
+        first_alert(&finding(fixture)),
     )
-    .await
-    .expect("an alert is always assessed");
+    .await;
     let received = stub.received();
     assert!(
         !received.is_empty() && received.len() <= 2,
@@ -288,14 +245,122 @@ async fn good_answer_gives_an_ai_summary() {
             .is_some_and(|s| s.contains("<finding_data>") && s.contains("CVE-2023-38545")),
         "{body}"
     );
+
+    // Structured output: the reply schema is the one tool, and Claude must call it.
+    let tool_config = &body["toolConfig"];
+    assert_eq!(
+        tool_config["toolChoice"],
+        json!({ "tool": { "name": REPLY_SCHEMA_NAME } }),
+        "{body}"
+    );
+    let spec = &tool_config["tools"][0]["toolSpec"];
+    assert_eq!(spec["name"], REPLY_SCHEMA_NAME, "{body}");
+    let schema = &spec["inputSchema"]["json"];
+    assert_eq!(
+        schema["required"],
+        json!(["headline", "what_happened", "why_it_matters", "next_steps"]),
+        "{body}"
+    );
+    assert_eq!(schema["additionalProperties"], false, "{body}");
+    assert_eq!(schema["properties"]["headline"]["maxLength"], 120, "{body}");
+    assert_eq!(schema["properties"]["next_steps"]["maxItems"], 5, "{body}");
+}
+
+#[tokio::test]
+async fn claude_answering_in_text_despite_the_tool_is_still_read() {
+    let (assessment, received) =
+        assess(CVE_FIXTURE, Answer::TextOnly(good_reply()), DEFAULT_BUDGET).await;
+    assert!(assessment.summary.is_ai(), "{:?}", assessment.summary);
+    assert!(received[0].json()["toolConfig"].is_object());
+}
+
+#[tokio::test]
+async fn a_tool_call_breaking_the_schema_is_still_rejected() {
+    // The schema is asked of the model, never trusted: an extra field fails the check.
+    let mut bad: Value = serde_json::from_str(&good_reply()).expect("JSON");
+    bad["severity_override"] = json!("LOW");
+    let (assessment, _) = assess(CVE_FIXTURE, Answer::Text(bad.to_string()), DEFAULT_BUDGET).await;
+    let reason = fallback_reason(&assessment);
+    assert!(reason.contains("not the JSON object"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_model_that_cannot_be_held_to_a_tool_is_asked_for_json_text() {
+    let stub = ConverseStub::start(Answer::Text(good_reply()));
+    let model = "meta.llama3-70b-instruct-v1:0";
+    let assessment = handle(
+        &ports(&stub, model, DEFAULT_BUDGET),
+        first_alert(&finding(CVE_FIXTURE)),
+    )
+    .await;
+    assert_eq!(
+        assessment.summary.source,
+        SummarySource::Ai {
+            model_id: model.into()
+        }
+    );
+    let body = stub.received()[0].json();
+    assert!(body.get("toolConfig").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn realert_of_an_unchanged_finding_makes_no_converse_call() {
+    let stub = ConverseStub::start(Answer::Text(good_reply()));
+    let ports = ports(&stub, DEFAULT_MODEL_ID, DEFAULT_BUDGET);
+    let finding = finding(CVE_FIXTURE);
+
+    let first = handle(&ports, first_alert(&finding)).await;
+    assert!(first.summary.is_ai());
+    assert_eq!(stub.calls(), 1);
+    assert_eq!(
+        ports.summary_cache.count(),
+        1,
+        "the model's summary is cached"
+    );
+
+    let second = handle(&ports, realert(&finding, ports.summary_cache.last())).await;
+    assert_eq!(stub.calls(), 1, "the re-alert made zero Converse calls");
+    assert_eq!(second.summary, first.summary);
+}
+
+#[tokio::test]
+async fn realert_of_a_changed_finding_makes_a_second_converse_call() {
+    let stub = ConverseStub::start(Answer::Text(good_reply()));
+    let ports = ports(&stub, DEFAULT_MODEL_ID, DEFAULT_BUDGET);
+    let finding = finding(CVE_FIXTURE);
+    handle(&ports, first_alert(&finding)).await;
+    let cached = ports.summary_cache.last();
+    let mut changed = finding.clone();
+    changed.title.push_str(" (exploit published)");
+
+    let second = handle(&ports, realert(&changed, cached.clone())).await;
+
+    assert_eq!(stub.calls(), 2, "changed inputs ask the model again");
+    assert!(second.summary.is_ai());
+    assert_eq!(ports.summary_cache.count(), 2, "the new summary is cached");
+    assert_ne!(
+        ports.summary_cache.last().map(|c| c.inputs_hash),
+        cached.map(|c| c.inputs_hash)
+    );
+}
+
+#[tokio::test]
+async fn a_fallback_is_not_cached_and_the_next_alert_asks_again() {
+    let stub = ConverseStub::start(Answer::error(429, "ThrottlingException"));
+    let ports = ports(&stub, DEFAULT_MODEL_ID, DEFAULT_BUDGET);
+    let finding = finding(CVE_FIXTURE);
+    handle(&ports, first_alert(&finding)).await;
+    assert_eq!(ports.summary_cache.count(), 0);
+    let calls = stub.calls();
+
+    handle(&ports, realert(&finding, ports.summary_cache.last())).await;
+
+    assert!(stub.calls() > calls, "the re-alert asks the model again");
 }
 
 #[tokio::test]
 async fn throttling_gives_the_fallback() {
-    let answer = Answer::Error {
-        status: 429,
-        error_type: "ThrottlingException",
-    };
+    let answer = Answer::error(429, "ThrottlingException");
     let (assessment, received) = assess(CVE_FIXTURE, answer, DEFAULT_BUDGET).await;
     let reason = fallback_reason(&assessment);
     assert!(reason.contains("throttling"), "{reason}");
@@ -304,10 +369,7 @@ async fn throttling_gives_the_fallback() {
 
 #[tokio::test]
 async fn service_quota_exceeded_counts_as_throttling() {
-    let answer = Answer::Error {
-        status: 400,
-        error_type: "ServiceQuotaExceededException",
-    };
+    let answer = Answer::error(400, "ServiceQuotaExceededException");
     let (assessment, _) = assess(CVE_FIXTURE, answer, DEFAULT_BUDGET).await;
     let reason = fallback_reason(&assessment);
     assert!(reason.contains("throttling"), "{reason}");
@@ -315,10 +377,7 @@ async fn service_quota_exceeded_counts_as_throttling() {
 
 #[tokio::test]
 async fn server_error_gives_the_fallback() {
-    let answer = Answer::Error {
-        status: 500,
-        error_type: "InternalServerException",
-    };
+    let answer = Answer::error(500, "InternalServerException");
     let (assessment, received) = assess(CVE_FIXTURE, answer, DEFAULT_BUDGET).await;
     let reason = fallback_reason(&assessment);
     assert!(reason.contains("not available"), "{reason}");
@@ -327,10 +386,7 @@ async fn server_error_gives_the_fallback() {
 
 #[tokio::test]
 async fn model_not_in_region_gives_the_fallback() {
-    let answer = Answer::Error {
-        status: 400,
-        error_type: "ValidationException",
-    };
+    let answer = Answer::error(400, "ValidationException");
     let (assessment, received) = assess(CVE_FIXTURE, answer, DEFAULT_BUDGET).await;
     let reason = fallback_reason(&assessment);
     assert!(reason.contains("not available"), "{reason}");
@@ -452,10 +508,7 @@ async fn reply_obeying_a_prompt_injection_is_caught() {
 
 #[tokio::test]
 async fn access_denied_gives_the_fallback() {
-    let answer = Answer::Error {
-        status: 403,
-        error_type: "AccessDeniedException",
-    };
+    let answer = Answer::error(403, "AccessDeniedException");
     let (assessment, received) = assess(CVE_FIXTURE, answer, DEFAULT_BUDGET).await;
     let reason = fallback_reason(&assessment);
     assert!(
@@ -471,7 +524,7 @@ async fn from_clients_uses_the_shared_configuration() {
     use hushhub_core::ports::Summariser;
     use hushhub_core::summary::Prompt;
 
-    let stub = Stub::start(Answer::Text("hello".into())).await;
+    let stub = ConverseStub::start(Answer::Text("hello".into()));
     let sdk_config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -488,6 +541,7 @@ async fn from_clients_uses_the_shared_configuration() {
         system: "be brief".into(),
         user: "say hello".into(),
         max_output_tokens: 5,
+        reply_schema: None,
     };
     assert_eq!(summariser.complete(&prompt).await.as_deref(), Ok("hello"));
     let received = stub.received();

@@ -1,6 +1,8 @@
 //! `hushhub`: run the pipeline locally (replay), and the tools around a deployment.
 
+mod check_model;
 mod inputs;
+mod preview;
 mod replay;
 mod smoke_test;
 
@@ -24,17 +26,26 @@ enum Command {
     /// Replays "Security Hub Findings - Imported" events through the real state machine
     /// definition, with an embedded store and emails written to a folder.
     Replay(replay::ReplayArgs),
+    /// Renders the email each finding of an event would get as a new alert, with no state, into
+    /// a folder (`.eml`, `.html`, `.txt`); the clock is each finding's `UpdatedAt`.
+    Preview(preview::PreviewArgs),
     /// Right after `terraform apply`: runs one finding marked as a test through the deployed
     /// state machine, prints the path it took and whether the email went out, and deletes its
     /// record.
     SmokeTest(smoke_test::SmokeTestArgs),
+    /// Before turning Bedrock on: asks the configured model one tiny question with this
+    /// machine's AWS configuration and says whether this account and Region can use it, and if
+    /// not, what to change (exit 0 usable, 1 not).
+    CheckModel(check_model::CheckModelArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Preview(args) => preview::run(args),
         Command::SmokeTest(args) => smoke_test::run(args),
+        Command::CheckModel(args) => check_model::run(args),
     };
     match result {
         Ok(code) => code,

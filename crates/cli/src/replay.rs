@@ -11,9 +11,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use hushhub_core::config::{self, AlertPolicy, parse_products, parse_severities};
-use hushhub_core::ports::{Clock, FixedClock};
+use hushhub_aws::bedrock::BedrockSummariser;
+use hushhub_aws::clients::AwsClients;
+use hushhub_core::config::{self, AlertPolicy, env, parse_products, parse_severities};
+use hushhub_core::ports::{Clock, FixedClock, Summariser, SummariserError};
 use hushhub_core::seen::RenotifyPolicy;
+use hushhub_core::summary::Prompt;
 use hushhub_local::{
     FindingResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
     PIPELINE_DEFINITION, SqliteSeenStore,
@@ -28,6 +31,17 @@ pub enum Format {
     Text,
     /// One JSON object per finding (JSON lines); totals go to stderr.
     Json,
+}
+
+/// Who writes the alerts' summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummariserChoice {
+    /// No model: every summary is the deterministic fallback; nothing leaves this machine.
+    Offline,
+    /// Claude through Amazon Bedrock, with this machine's AWS credentials and Region (try them
+    /// with `hushhub check-model`). Summaries are cached in the state file, so the re-alert of
+    /// an unchanged finding asks the model nothing.
+    Bedrock,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +85,52 @@ pub struct ReplayArgs {
     definition: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Who writes the summaries.
+    #[arg(long, value_enum, default_value_t = SummariserChoice::Offline)]
+    summariser: SummariserChoice,
+    /// The model or inference profile `--summariser bedrock` asks.
+    #[arg(long, env = env::BEDROCK_MODEL_ID, default_value = config::DEFAULT_BEDROCK_MODEL_ID)]
+    model_id: String,
+}
+
+/// The summariser a replay runs with.
+enum ReplaySummariser {
+    Offline(OfflineSummariser),
+    Bedrock(BedrockSummariser),
+}
+
+impl ReplaySummariser {
+    /// The summariser asked for, and the model id score-and-summarise names (none offline).
+    fn new(choice: SummariserChoice, model_id: &str) -> Result<(Self, String)> {
+        Ok(match choice {
+            SummariserChoice::Offline => (Self::Offline(OfflineSummariser), String::new()),
+            SummariserChoice::Bedrock => {
+                // Only reads the configuration (environment, profile files); every request is
+                // made later, on the pipeline's runtime.
+                let clients = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("starting the async runtime")?
+                    .block_on(AwsClients::from_env());
+                if clients.sdk_config().region().is_none() {
+                    bail!("--summariser bedrock: no AWS Region is configured (set AWS_REGION)");
+                }
+                (
+                    Self::Bedrock(BedrockSummariser::from_clients(&clients, model_id)),
+                    model_id.to_owned(),
+                )
+            }
+        })
+    }
+}
+
+impl Summariser for ReplaySummariser {
+    async fn complete(&self, prompt: &Prompt) -> Result<String, SummariserError> {
+        match self {
+            Self::Offline(offline) => offline.complete(prompt).await,
+            Self::Bedrock(bedrock) => bedrock.complete(prompt).await,
+        }
+    }
 }
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
@@ -93,6 +153,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             .map_err(anyhow::Error::msg)
             .context("--sender/--recipients")?;
     }
+    let (summariser, model_id) = ReplaySummariser::new(args.summariser, &args.model_id)?;
     let definition = match &args.definition {
         Some(path) => {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
@@ -140,8 +201,9 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             renotify,
         },
         score_and_summarise: score_and_summarise::Ports {
-            summariser: OfflineSummariser,
-            model_id: String::new(),
+            summariser,
+            summary_cache: store.clone(),
+            model_id,
         },
         render_html_email: render_html_email::Ports {
             mailer: FolderMailer::new(&args.outbox, shared_clock)

@@ -5,11 +5,13 @@
 //! subject and headers are stripped of control and direction-changing characters, so nothing in
 //! a finding can add a link, an image, a style or a header.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 
-use crate::finding::{Finding, clip};
+use crate::finding::{Availability, Finding, Vulnerability, clip};
 use crate::score::{Priority, Score};
 use crate::seen::SeenRecord;
 use crate::steps::{DecisionKind, StepDecision};
@@ -79,8 +81,120 @@ pub fn one_line(s: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// Direction overrides and isolates, zero-width characters, and the invisible tag characters
+/// (U+E0000 block) that can spell hidden text.
 fn is_invisible_trick(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Text from a finding or a model as the body shows it: line breaks kept (CR LF and a lone CR
+/// become LF), tabs kept, every other control character (terminal escapes included) and every
+/// direction or invisible trick removed, so that nothing in a finding can reorder what the reader
+/// sees (`gnp.exe` shown as `exe.png`) or reach a terminal through the text part.
+pub fn visible_text(s: &str) -> Cow<'_, str> {
+    let hidden = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_invisible_trick(c);
+    if !s.chars().any(hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() != Some(&'\n') {
+                out.push('\n');
+            }
+        } else if !hidden(c) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn make_visible(s: &mut String) {
+    let cleaned = match visible_text(s) {
+        Cow::Owned(cleaned) => Some(cleaned),
+        Cow::Borrowed(_) => None,
+    };
+    if let Some(cleaned) = cleaned {
+        *s = cleaned;
+    }
+}
+
+/// Copies of everything the body shows from the finding and the model, made visible with
+/// [`visible_text`]; ids used for threading and links are not touched.
+struct Shown {
+    finding: Finding,
+    summary: Summary,
+    score: Score,
+    alias: Option<String>,
+}
+
+impl Shown {
+    fn of(facts: &AlertFacts<'_>) -> Self {
+        let mut finding = facts.finding.clone();
+        for s in [
+            &mut finding.title,
+            &mut finding.description,
+            &mut finding.product_name,
+            &mut finding.region,
+        ] {
+            make_visible(s);
+        }
+        finding
+            .control_id
+            .iter_mut()
+            .chain(finding.types.iter_mut())
+            .for_each(make_visible);
+        for r in &mut finding.resources {
+            make_visible(&mut r.kind);
+            make_visible(&mut r.id);
+        }
+        for v in &mut finding.vulnerabilities {
+            make_visible(&mut v.id);
+            v.packages.iter_mut().for_each(make_visible);
+        }
+        if let Some(rem) = &mut finding.remediation {
+            rem.text.iter_mut().for_each(make_visible);
+            // A link whose text would differ from its target is no link.
+            rem.url = rem
+                .url
+                .take()
+                .filter(|u| matches!(visible_text(u), Cow::Borrowed(_)));
+        }
+        let mut summary = facts.summary.clone();
+        for s in [
+            &mut summary.headline,
+            &mut summary.what_happened,
+            &mut summary.why_it_matters,
+        ] {
+            make_visible(s);
+        }
+        summary.next_steps.iter_mut().for_each(make_visible);
+        match &mut summary.source {
+            SummarySource::Ai { model_id } => make_visible(model_id),
+            SummarySource::Fallback { reason } => make_visible(reason),
+        }
+        let mut score = facts.score.clone();
+        for c in &mut score.breakdown {
+            make_visible(&mut c.evidence);
+        }
+        Self {
+            finding,
+            summary,
+            score,
+            alias: facts.account_alias.map(|a| visible_text(a).into_owned()),
+        }
+    }
+
+    fn facts<'a>(&'a self, original: &AlertFacts<'a>) -> AlertFacts<'a> {
+        AlertFacts {
+            finding: &self.finding,
+            score: &self.score,
+            summary: &self.summary,
+            account_alias: self.alias.as_deref(),
+            ..*original
+        }
+    }
 }
 
 /// `[P1 · CRITICAL] <title> — <account> <region>`, on one line, capped.
@@ -135,11 +249,12 @@ pub fn render(facts: &AlertFacts<'_>) -> Email {
     let alert_number = facts.record.alert_count.max(1);
     let message_id = message_id(f.id.as_str(), alert_number);
     let thread_root = self::message_id(f.id.as_str(), 1);
+    let shown = Shown::of(facts);
     Email {
         from: facts.from.to_owned(),
         to: facts.to.to_vec(),
-        html: render_html(facts, &subject).into_string(),
-        text: render_text(facts),
+        html: render_html(&shown.facts(facts), &subject).into_string(),
+        text: render_text(&shown.facts(facts)),
         subject,
         message_id,
         thread_root,
@@ -164,12 +279,29 @@ pub fn render(facts: &AlertFacts<'_>) -> Email {
     }
 }
 
+/// Vulnerabilities listed in the email before "and N more".
+pub const VULNERABILITIES_SHOWN: usize = 5;
+
+// Inline styles only: mail clients drop `<style>` blocks and external sheets. Every text colour
+// is set together with the background it sits on, and the email declares itself light-only, so a
+// client's dark mode cannot leave dark text on a dark background.
 const FONT: &str = "font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;";
-const CELL_LABEL: &str =
-    "padding:4px 12px 4px 0;color:#57606a;font-size:13px;vertical-align:top;white-space:nowrap;";
-const CELL_VALUE: &str =
-    "padding:4px 0;color:#1f2328;font-size:13px;vertical-align:top;word-break:break-word;";
-const SECTION_TITLE: &str = "margin:20px 0 8px 0;font-size:12px;letter-spacing:.06em;text-transform:uppercase;color:#57606a;";
+/// Long unbroken values (ARNs, digests, ids) wrap anywhere rather than widen the card past a
+/// phone's screen.
+const WRAP: &str = "word-break:break-word;overflow-wrap:anywhere;";
+/// A section of the card.
+const SECTION: &str = "padding:0 20px;word-break:break-word;overflow-wrap:anywhere;";
+/// Label and value tables: fixed layout, so the label column is the same width in every section.
+const FACTS_TABLE: &str = "table-layout:fixed;width:100%;";
+const LABEL_WIDTH: &str = "104";
+const CELL_LABEL: &str = "width:104px;padding:4px 8px 4px 0;color:#57606a;font-size:13px;line-height:1.4;vertical-align:top;";
+const CELL_VALUE: &str = "padding:4px 0;color:#1f2328;font-size:13px;line-height:1.4;vertical-align:top;word-break:break-word;overflow-wrap:anywhere;";
+const POINTS_WIDTH: &str = "40";
+const CELL_POINTS: &str = "width:40px;padding:4px 8px 4px 0;color:#1f2328;font-size:13px;line-height:1.4;vertical-align:top;font-weight:600;";
+const SECTION_TITLE: &str = "margin:24px 0 8px 0;font-size:12px;font-weight:600;letter-spacing:.06em;text-transform:uppercase;color:#57606a;";
+const TEXT: &str = "margin:0 0 8px 0;font-size:14px;line-height:1.5;color:#1f2328;";
+const CODE: &str = "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;color:#1f2328;word-break:break-all;";
+const MUTED: &str = "color:#57606a;";
 
 fn summary_label(summary: &Summary) -> String {
     match &summary.source {
@@ -178,6 +310,66 @@ fn summary_label(summary: &Summary) -> String {
         }
         SummarySource::Fallback { .. } => "Deterministic summary (no AI)".into(),
     }
+}
+
+/// The footer's word on where the summary came from.
+fn summary_origin(summary: &Summary) -> String {
+    match &summary.source {
+        SummarySource::Ai { model_id } => {
+            format!("Summary written by {model_id} and checked against the finding's facts.")
+        }
+        SummarySource::Fallback { reason } => format!(
+            "Summary built from the finding's own fields, without AI. Why: {}.",
+            one_line(reason).trim_end_matches('.')
+        ),
+    }
+}
+
+/// The headline is the summary's; the finding's title goes under it unless the headline
+/// already says it (the fallback's does).
+fn title_line<'a>(facts: &AlertFacts<'a>) -> Option<&'a str> {
+    let title = facts.finding.title.as_str();
+    (!facts.summary.headline.contains(title)).then_some(title)
+}
+
+/// `score 55/100`, `HIGH severity`, `fix within 3 days`: what stands beside the priority badge.
+fn score_parts(facts: &AlertFacts<'_>) -> [String; 3] {
+    [
+        format!("score {}/100", facts.score.points),
+        format!("{} severity", facts.finding.severity),
+        facts.score.priority.sla_text().to_owned(),
+    ]
+}
+
+fn score_line(facts: &AlertFacts<'_>) -> String {
+    score_parts(facts).join(" · ")
+}
+
+fn availability_text(a: Option<Availability>, yes: &str, no: &str) -> Option<String> {
+    match a? {
+        Availability::Yes => Some(yes.to_owned()),
+        Availability::Partial => Some(format!("{yes} (partial)")),
+        Availability::No => Some(no.to_owned()),
+    }
+}
+
+/// `golang.org/x/net 0.15.0 · CVSS 7.5 · fix available · exploit available`.
+fn vulnerability_facts(v: &Vulnerability) -> String {
+    let mut parts: Vec<String> = v.packages.iter().map(|p| one_line(p)).collect();
+    if let Some(cvss) = v.cvss_score {
+        parts.push(format!("CVSS {cvss:.1}"));
+    }
+    parts.extend(availability_text(
+        v.fix_available,
+        "fix available",
+        "no fix yet",
+    ));
+    parts.extend(availability_text(
+        v.exploit_available,
+        "exploit available",
+        "no known exploit",
+    ));
+    parts.join(" · ")
 }
 
 fn render_html(facts: &AlertFacts<'_>, subject: &str) -> Markup {
@@ -194,98 +386,131 @@ fn render_html(facts: &AlertFacts<'_>, subject: &str) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light only";
+                meta name="supported-color-schemes" content="light only";
                 title { (subject) }
             }
-            body style={ "margin:0;padding:0;background:#f6f8fa;" (FONT) } {
+            body style={ "margin:0;padding:0;background:#f6f8fa;color:#1f2328;" (FONT) } {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f6f8fa;" {
                     tr { td align="center" style="padding:16px 8px;" {
                         table role="presentation" width="600" cellpadding="0" cellspacing="0"
-                            style="width:100%;max-width:600px;background:#ffffff;border:1px solid #d0d7de;border-radius:6px;" {
-                            tr { td style="padding:20px 24px 8px 24px;" {
-                                span style={ "display:inline-block;padding:3px 10px;border-radius:12px;font-weight:700;font-size:13px;background:" (badge_bg) ";color:" (badge_fg) ";" } {
-                                    (facts.score.priority) " · " (facts.score.priority.meaning())
-                                }
-                                span style="display:inline-block;margin-left:8px;font-size:13px;color:#57606a;" {
-                                    (f.severity) " · score " (facts.score.points) "/100 · " (facts.score.priority.sla_text())
-                                }
-                                h1 style="margin:12px 0 4px 0;font-size:20px;line-height:1.3;color:#1f2328;" { (s.headline) }
-                                p style="margin:0;font-size:13px;color:#57606a;" { (f.title) }
-                            } }
-                            tr { td style="padding:0 24px;" {
-                                p style=(SECTION_TITLE) { (summary_label(s)) }
-                                p style="margin:0 0 8px 0;font-size:14px;line-height:1.5;color:#1f2328;" { (s.what_happened) }
-                                p style="margin:0 0 8px 0;font-size:14px;line-height:1.5;color:#1f2328;" { (s.why_it_matters) }
-                                @if !s.next_steps.is_empty() {
-                                    p style="margin:8px 0 4px 0;font-size:14px;font-weight:600;color:#1f2328;" { "Next steps" }
-                                    ol style="margin:0;padding-left:20px;font-size:14px;line-height:1.5;color:#1f2328;" {
-                                        @for step in &s.next_steps { li { (step) } }
+                            style={ "width:100%;max-width:600px;table-layout:fixed;background:#ffffff;border:1px solid #d0d7de;border-radius:6px;text-align:left;" (FONT) } {
+                            // Priority, score, headline.
+                            tr { td style={ "padding:20px 20px 4px 20px;" (WRAP) } {
+                                p style="margin:0;font-size:13px;line-height:1.8;color:#57606a;" {
+                                    span style={ "display:inline-block;margin-right:6px;padding:2px 10px;border-radius:12px;font-weight:700;font-size:13px;line-height:1.5;background:" (badge_bg) ";color:" (badge_fg) ";" } {
+                                        (facts.score.priority)
+                                    }
+                                    // Each part stays whole, so a narrow screen wraps between them.
+                                    @for (i, part) in score_parts(facts).iter().enumerate() {
+                                        @if i > 0 { " · " }
+                                        span style="white-space:nowrap;" { (part) }
                                     }
                                 }
+                                h1 style={ "margin:12px 0 4px 0;font-size:20px;line-height:1.3;color:#1f2328;" (WRAP) } { (s.headline) }
+                                @if let Some(title) = title_line(facts) {
+                                    p style="margin:0;font-size:13px;line-height:1.4;color:#57606a;" { (title) }
+                                }
                             } }
-                            tr { td style="padding:0 24px;" {
-                                p style=(SECTION_TITLE) { "Why this priority" }
-                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" {
+                            // Why this priority: the score's breakdown.
+                            tr { td style=(SECTION) {
+                                p style=(SECTION_TITLE) { "Why " (facts.score.priority) ": " (facts.score.points) " points" }
+                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" style=(FACTS_TABLE) {
                                     @for c in &facts.score.breakdown {
                                         tr {
-                                            td style=(CELL_LABEL) { "+" (c.points) }
-                                            td style=(CELL_VALUE) { strong { (c.signal.label()) } " — " (c.evidence) }
+                                            td width=(POINTS_WIDTH) style=(CELL_POINTS) { "+" (c.points) }
+                                            td style=(CELL_VALUE) { strong { (c.signal.label()) } span style=(MUTED) { " — " (c.evidence) } }
                                         }
                                     }
                                 }
                             } }
-                            tr { td style="padding:0 24px;" {
-                                p style=(SECTION_TITLE) { "What is affected" }
-                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" {
-                                    tr { td style=(CELL_LABEL) { "Account" } td style=(CELL_VALUE) {
-                                        (f.account_id) @if let Some(alias) = facts.account_alias { " (" (alias) ")" }
-                                    } }
-                                    tr { td style=(CELL_LABEL) { "Region" } td style=(CELL_VALUE) { (f.region) } }
-                                    tr { td style=(CELL_LABEL) { "Resources" } td style=(CELL_VALUE) {
-                                        @for r in f.resources.iter().take(RESOURCES_SHOWN) {
-                                            div { span style="color:#57606a;" { (r.kind) } " " code style="font-size:12px;" { (r.id) } }
-                                        }
-                                        @if f.resource_count > RESOURCES_SHOWN {
-                                            div style="color:#57606a;" { "and " (f.resource_count - RESOURCES_SHOWN) " more (see the console)" }
-                                        }
-                                    } }
-                                    tr { td style=(CELL_LABEL) { "Product" } td style=(CELL_VALUE) { (f.product_name) } }
-                                    tr { td style=(CELL_LABEL) { "Control / type" } td style=(CELL_VALUE) { (f.control_or_type()) } }
+                            // The summary, labelled AI or fallback.
+                            tr { td style=(SECTION) {
+                                p style=(SECTION_TITLE) { (summary_label(s)) }
+                                p style=(TEXT) { (s.what_happened) }
+                                p style=(TEXT) { (s.why_it_matters) }
+                                @if !s.next_steps.is_empty() {
+                                    p style="margin:12px 0 4px 0;font-size:14px;font-weight:600;color:#1f2328;" { "Next steps" }
+                                    ol style="margin:0;padding-left:22px;font-size:14px;line-height:1.5;color:#1f2328;" {
+                                        @for step in &s.next_steps { li style="margin:0 0 4px 0;" { (step) } }
+                                    }
                                 }
                             } }
-                            tr { td style="padding:0 24px;" {
+                            // What is affected.
+                            tr { td style=(SECTION) {
+                                p style=(SECTION_TITLE) { "What is affected" }
+                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" style=(FACTS_TABLE) {
+                                    tr { td width=(LABEL_WIDTH) style=(CELL_LABEL) { "Account" } td style=(CELL_VALUE) {
+                                        (f.account_id) @if let Some(alias) = facts.account_alias { " (" strong { (alias) } ")" }
+                                    } }
+                                    tr { td style=(CELL_LABEL) { "Region" } td style=(CELL_VALUE) { (f.region) } }
+                                    tr { td style=(CELL_LABEL) { @if f.resource_count == 1 { "Resource" } @else { "Resources" } } td style=(CELL_VALUE) {
+                                        @for r in f.resources.iter().take(RESOURCES_SHOWN) {
+                                            div style="margin:0 0 6px 0;" {
+                                                div style={ "font-size:12px;" (MUTED) } { (r.kind) }
+                                                div style=(CODE) { (r.id) }
+                                            }
+                                        }
+                                        @if f.resource_count > RESOURCES_SHOWN {
+                                            div style=(MUTED) { "and " (f.resource_count - RESOURCES_SHOWN) " more (see the console)" }
+                                        }
+                                    } }
+                                    @if !f.vulnerabilities.is_empty() {
+                                        tr { td style=(CELL_LABEL) { "Vulnerabilities" } td style=(CELL_VALUE) {
+                                            @for v in f.vulnerabilities.iter().take(VULNERABILITIES_SHOWN) {
+                                                div style="margin:0 0 6px 0;" {
+                                                    strong { (v.id) }
+                                                    @let details = vulnerability_facts(v);
+                                                    @if !details.is_empty() { br; span style=(MUTED) { (details) } }
+                                                }
+                                            }
+                                            @if f.vulnerabilities.len() > VULNERABILITIES_SHOWN {
+                                                div style=(MUTED) { "and " (f.vulnerabilities.len() - VULNERABILITIES_SHOWN) " more (see the console)" }
+                                            }
+                                        } }
+                                    }
+                                    tr { td style=(CELL_LABEL) { "Product" } td style=(CELL_VALUE) { (f.product_name) } }
+                                    tr { td style=(CELL_LABEL) { @if f.control_id.is_some() { "Control" } @else { "Type" } } td style=(CELL_VALUE) { (f.control_or_type()) } }
+                                }
+                            } }
+                            // History, and why this email now.
+                            tr { td style=(SECTION) {
                                 p style=(SECTION_TITLE) { "History" }
-                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" {
-                                    tr { td style=(CELL_LABEL) { "Why now" } td style=(CELL_VALUE) { (why_now(facts.decision)) } }
+                                table role="presentation" cellpadding="0" cellspacing="0" width="100%" style=(FACTS_TABLE) {
+                                    tr { td width=(LABEL_WIDTH) style=(CELL_LABEL) { "Why now" } td style=(CELL_VALUE) { strong { (why_now(facts.decision)) } } }
                                     tr { td style=(CELL_LABEL) { "First seen" } td style=(CELL_VALUE) { (time(facts.record.first_seen_at)) } }
                                     tr { td style=(CELL_LABEL) { "Last seen" } td style=(CELL_VALUE) { (time(facts.record.last_seen_at)) } }
                                     tr { td style=(CELL_LABEL) { "Times alerted" } td style=(CELL_VALUE) { (facts.record.alert_count) } }
                                 }
                             } }
-                            tr { td style="padding:0 24px;" {
+                            // The product's own words, and its remediation.
+                            tr { td style=(SECTION) {
                                 p style=(SECTION_TITLE) { "Finding details" }
                                 p style="margin:0;font-size:13px;line-height:1.5;color:#1f2328;white-space:pre-wrap;" {
                                     (description)
-                                    @if description_cut { " " em style="color:#57606a;" { "[cut — full text in the console]" } }
+                                    @if description_cut { " " em style=(MUTED) { "[cut — full text in the console]" } }
                                 }
                                 @if let Some(rem) = &f.remediation {
                                     p style=(SECTION_TITLE) { "Remediation" }
-                                    @if let Some(text) = &rem.text { p style="margin:0 0 4px 0;font-size:13px;line-height:1.5;color:#1f2328;" { (text) } }
-                                    @if let Some(url) = &rem.url { p style="margin:0;font-size:13px;" { a href=(url) style="color:#0969da;" { "Remediation guide" } } }
+                                    @if let Some(text) = &rem.text { p style="margin:0 0 8px 0;font-size:13px;line-height:1.5;color:#1f2328;" { (text) } }
+                                    @if let Some(url) = &rem.url {
+                                        p style="margin:0;font-size:13px;line-height:1.5;" {
+                                            a href=(url) style="color:#0969da;text-decoration:underline;" { "Remediation guide" }
+                                            br;
+                                            span style=(CODE) { (url) }
+                                        }
+                                    }
                                 }
                             } }
-                            tr { td style="padding:20px 24px;" {
-                                a href=(console) style="display:inline-block;padding:10px 16px;background:#1f6feb;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;font-size:14px;" {
+                            // The console deep link.
+                            tr { td style="padding:24px 20px;" {
+                                a href=(console) style="display:inline-block;padding:10px 16px;background:#0969da;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;font-size:14px;line-height:1.4;" {
                                     "Open in Security Hub (" (f.region) ")"
                                 }
                             } }
-                            tr { td style="padding:12px 24px 20px 24px;border-top:1px solid #d0d7de;font-size:11px;line-height:1.5;color:#57606a;" {
-                                "Finding id: " code { (f.id) } br;
-                                @match &s.source {
-                                    SummarySource::Ai { model_id } => { "Summary written by " (model_id) " and checked against the finding's facts." }
-                                    SummarySource::Fallback { reason } => { "Summary built from the finding's fields; the model's was not used: " (reason) "." }
-                                }
-                                br;
-                                "Sent by hushhub: one email per finding, another only when its re-notify window has passed."
+                            tr { td style={ "padding:12px 20px 20px 20px;border-top:1px solid #d0d7de;font-size:11px;line-height:1.5;color:#57606a;" (WRAP) } {
+                                "Finding id: " span style="font-family:SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all;" { (visible_text(f.id.as_str())) } br;
+                                (summary_origin(s)) br;
+                                "Sent by hushhub: one email per finding, another only when its re-notify window has passed or its severity rises."
                             } }
                         }
                     } }
@@ -300,28 +525,16 @@ fn render_text(facts: &AlertFacts<'_>) -> String {
     let f = facts.finding;
     let s = facts.summary;
     let mut t = String::new();
+    let _ = writeln!(t, "{} · {}", facts.score.priority, score_line(facts));
+    let _ = writeln!(t, "{}", one_line(&s.headline));
+    if let Some(title) = title_line(facts) {
+        let _ = writeln!(t, "{}", one_line(title));
+    }
     let _ = writeln!(
         t,
-        "{} ({}) · {} · score {}/100 · {}",
-        facts.score.priority,
-        facts.score.priority.meaning(),
-        f.severity,
-        facts.score.points,
-        facts.score.priority.sla_text()
+        "\nWHY {}: {} POINTS",
+        facts.score.priority, facts.score.points
     );
-    let _ = writeln!(t, "{}", one_line(&s.headline));
-    let _ = writeln!(t, "{}\n", one_line(&f.title));
-    let _ = writeln!(t, "{}", summary_label(s).to_uppercase());
-    let _ = writeln!(t, "{}\n", s.what_happened);
-    let _ = writeln!(t, "{}\n", s.why_it_matters);
-    if !s.next_steps.is_empty() {
-        let _ = writeln!(t, "Next steps:");
-        for (i, step) in s.next_steps.iter().enumerate() {
-            let _ = writeln!(t, "  {}. {}", i + 1, one_line(step));
-        }
-        t.push('\n');
-    }
-    let _ = writeln!(t, "WHY THIS PRIORITY");
     for c in &facts.score.breakdown {
         let _ = writeln!(
             t,
@@ -331,17 +544,26 @@ fn render_text(facts: &AlertFacts<'_>) -> String {
             one_line(&c.evidence)
         );
     }
+    let _ = writeln!(t, "\n{}", summary_label(s).to_uppercase());
+    let _ = writeln!(t, "{}\n", s.what_happened);
+    let _ = writeln!(t, "{}", s.why_it_matters);
+    if !s.next_steps.is_empty() {
+        let _ = writeln!(t, "\nNext steps:");
+        for (i, step) in s.next_steps.iter().enumerate() {
+            let _ = writeln!(t, "  {}. {}", i + 1, one_line(step));
+        }
+    }
     let _ = writeln!(t, "\nWHAT IS AFFECTED");
     let alias = facts
         .account_alias
-        .map(|a| format!(" ({a})"))
+        .map(|a| format!(" ({})", one_line(a)))
         .unwrap_or_default();
-    let _ = writeln!(t, "  Account:        {}{}", f.account_id, one_line(&alias));
-    let _ = writeln!(t, "  Region:         {}", f.region);
+    let _ = writeln!(t, "  Account:          {}{alias}", f.account_id);
+    let _ = writeln!(t, "  Region:           {}", f.region);
     for r in f.resources.iter().take(RESOURCES_SHOWN) {
         let _ = writeln!(
             t,
-            "  Resource:       {} {}",
+            "  Resource:         {} {}",
             one_line(&r.kind),
             one_line(&r.id)
         );
@@ -349,21 +571,42 @@ fn render_text(facts: &AlertFacts<'_>) -> String {
     if f.resource_count > RESOURCES_SHOWN {
         let _ = writeln!(
             t,
-            "                  and {} more (see the console)",
+            "                    and {} more (see the console)",
             f.resource_count - RESOURCES_SHOWN
         );
     }
-    let _ = writeln!(t, "  Product:        {}", one_line(&f.product_name));
-    let _ = writeln!(t, "  Control / type: {}", one_line(f.control_or_type()));
+    for v in f.vulnerabilities.iter().take(VULNERABILITIES_SHOWN) {
+        let details = vulnerability_facts(v);
+        let sep = if details.is_empty() { "" } else { " — " };
+        let _ = writeln!(t, "  Vulnerability:    {}{sep}{details}", one_line(&v.id));
+    }
+    if f.vulnerabilities.len() > VULNERABILITIES_SHOWN {
+        let _ = writeln!(
+            t,
+            "                    and {} more (see the console)",
+            f.vulnerabilities.len() - VULNERABILITIES_SHOWN
+        );
+    }
+    let _ = writeln!(t, "  Product:          {}", one_line(&f.product_name));
+    let kind = if f.control_id.is_some() {
+        "Control:"
+    } else {
+        "Type:"
+    };
+    let _ = writeln!(t, "  {kind:<18}{}", one_line(f.control_or_type()));
     let _ = writeln!(t, "\nHISTORY");
     let _ = writeln!(
         t,
-        "  Why now:        {}",
+        "  Why now:          {}",
         one_line(&why_now(facts.decision))
     );
-    let _ = writeln!(t, "  First seen:     {}", time(facts.record.first_seen_at));
-    let _ = writeln!(t, "  Last seen:      {}", time(facts.record.last_seen_at));
-    let _ = writeln!(t, "  Times alerted:  {}", facts.record.alert_count);
+    let _ = writeln!(
+        t,
+        "  First seen:       {}",
+        time(facts.record.first_seen_at)
+    );
+    let _ = writeln!(t, "  Last seen:        {}", time(facts.record.last_seen_at));
+    let _ = writeln!(t, "  Times alerted:    {}", facts.record.alert_count);
     let _ = writeln!(t, "\nFINDING DETAILS");
     let description = clip(&f.description, DESCRIPTION_SHOWN_CHARS);
     let _ = write!(t, "{description}");
@@ -382,21 +625,7 @@ fn render_text(facts: &AlertFacts<'_>) -> String {
     }
     let _ = writeln!(t, "\nOpen in Security Hub: {}", f.console_url());
     let _ = writeln!(t, "\n-- \nFinding id: {}", one_line(f.id.as_str()));
-    match &s.source {
-        SummarySource::Ai { model_id } => {
-            let _ = writeln!(
-                t,
-                "Summary written by {model_id} and checked against the finding's facts."
-            );
-        }
-        SummarySource::Fallback { reason } => {
-            let _ = writeln!(
-                t,
-                "Summary built from the finding's fields; the model's was not used: {}.",
-                one_line(reason)
-            );
-        }
-    }
+    let _ = writeln!(t, "{}", summary_origin(s));
     t
 }
 

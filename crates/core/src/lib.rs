@@ -13,6 +13,7 @@ pub mod score;
 pub mod seen;
 pub mod steps;
 pub mod summary;
+pub mod summary_cache;
 pub mod timestamp;
 
 pub use config::Config;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::email::Email;
 use crate::finding::{ComplianceStatus, FindingId, RecordState, WorkflowStatus};
 use crate::seen::{Claim, SeenRecord};
+use crate::summary_cache::CachedSummary;
 
 /// Where "now" comes from. Domain code never reads the system clock itself.
 pub trait Clock: Send + Sync {
@@ -208,6 +209,31 @@ impl<T: SeenStore + ?Sized> SeenStore for std::sync::Arc<T> {
         limit: u32,
     ) -> impl Future<Output = Result<ScanPage, StoreError>> + Send {
         (**self).scan_page(cursor, limit)
+    }
+}
+
+/// Keeps a finding's model-written summary on its record (read back with the record, through
+/// [`SeenStore::get`]). score-and-summarise needs only this write, so it gets only this port.
+pub trait SummaryCache: Send + Sync {
+    /// Stores `cached` on the record of `claim.finding_id`, replacing any summary there, only
+    /// while the record still holds this claim (`last_alerted_at == claim.claimed_at`): `true`
+    /// if stored, `false` when the record moved on or is gone. One atomic request; throttling
+    /// and timeouts are `StoreError::Transient`. Callers treat every failure as "not cached":
+    /// the alert never depends on it.
+    fn remember_summary(
+        &self,
+        claim: &Claim,
+        cached: &CachedSummary,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<T: SummaryCache + ?Sized> SummaryCache for std::sync::Arc<T> {
+    fn remember_summary(
+        &self,
+        claim: &Claim,
+        cached: &CachedSummary,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).remember_summary(claim, cached)
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::finding::{
     AccountId, ComplianceStatus, Finding, FindingId, RecordState, Severity, WorkflowStatus,
 };
+use crate::summary_cache::CachedSummary;
 
 /// Security Hub deletes active findings not updated for 90 days; the record's TTL follows, as a
 /// safety net behind the daily reaper.
@@ -41,6 +42,11 @@ pub struct SeenRecord {
     pub alert_count: u32,
     #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
+    /// The last model-written summary and the hash of its inputs: a re-alert of an unchanged
+    /// finding sends it again without asking the model. Kept across re-alerts and releases.
+    /// Boxed: most records carry none, and a record is copied between every state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_cache: Option<Box<CachedSummary>>,
 }
 
 impl SeenRecord {
@@ -58,6 +64,7 @@ impl SeenRecord {
             last_alerted_at: now,
             alert_count: 1,
             expires_at: expires_at(now),
+            summary_cache: None,
         }
     }
 

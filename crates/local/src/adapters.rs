@@ -1,13 +1,17 @@
-//! The offline `Summariser` and the JSON-lines `ImageRegistry` of the local mode.
+//! The offline `Summariser`, the stateless `SummaryCache` and the JSON-lines `ImageRegistry` of
+//! the local mode.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use hushhub_core::ports::{
-    Clock, ImageRegistry, RegistryError, Summariser, SummariserError, TaggedImage,
+    Clock, ImageRegistry, RegistryError, StoreError, Summariser, SummariserError, SummaryCache,
+    TaggedImage,
 };
+use hushhub_core::seen::Claim;
 use hushhub_core::summary::Prompt;
+use hushhub_core::summary_cache::CachedSummary;
 use serde::Deserialize;
 
 /// Never calls a model: every summary is the deterministic fallback, which says so.
@@ -19,6 +23,21 @@ impl Summariser for OfflineSummariser {
         Err(SummariserError::Offline(
             "offline replay (use --summariser bedrock for Claude)".into(),
         ))
+    }
+}
+
+/// Keeps no summary: for runs without state (`hushhub preview`), where there is no record to
+/// keep it on and every summary is written afresh.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSummaryCache;
+
+impl SummaryCache for NoSummaryCache {
+    async fn remember_summary(
+        &self,
+        _claim: &Claim,
+        _cached: &CachedSummary,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
     }
 }
 

@@ -5,7 +5,7 @@ pub mod adapters;
 pub mod mailer;
 pub mod store;
 
-pub use adapters::{JsonlImageRegistry, OfflineSummariser};
+pub use adapters::{JsonlImageRegistry, NoSummaryCache, OfflineSummariser};
 pub use mailer::FolderMailer;
 pub use store::SqliteSeenStore;
 pub mod replay;

@@ -45,7 +45,7 @@ pub enum PipelineError {
 pub struct Functions<R, Z, M> {
     pub check_seen: check_seen::Ports<Arc<SqliteSeenStore>, R, Arc<FixedClock>>,
     pub age_check: age_check::Ports<Arc<SqliteSeenStore>, Arc<FixedClock>>,
-    pub score_and_summarise: score_and_summarise::Ports<Z>,
+    pub score_and_summarise: score_and_summarise::Ports<Z, Arc<SqliteSeenStore>>,
     pub render_html_email: render_html_email::Ports<M>,
 }
 

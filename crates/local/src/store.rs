@@ -8,8 +8,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeZone, Utc};
 use hushhub_core::finding::{AccountId, FindingId, Severity};
-use hushhub_core::ports::{ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError};
+use hushhub_core::ports::{
+    ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
+};
 use hushhub_core::seen::{Claim, SeenRecord};
+use hushhub_core::summary_cache::CachedSummary;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const SCHEMA: &str = "
@@ -24,10 +27,16 @@ CREATE TABLE IF NOT EXISTS seen (
     last_seen_at    INTEGER NOT NULL,
     last_alerted_at INTEGER NOT NULL,
     alert_count     INTEGER NOT NULL,
-    expires_at      INTEGER NOT NULL
+    expires_at      INTEGER NOT NULL,
+    summary_inputs_hash TEXT,
+    summary         TEXT
 ) WITHOUT ROWID;";
 
-const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at";
+/// The summary cache's columns, added to state files made before it (each is NULL until a
+/// model-written summary is cached).
+const SUMMARY_COLUMNS: [&str; 2] = ["summary_inputs_hash", "summary"];
+
+const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at, summary_inputs_hash, summary";
 
 /// Seen findings in a SQLite file (or in memory).
 pub struct SqliteSeenStore {
@@ -52,6 +61,7 @@ impl SqliteSeenStore {
 
     fn with_connection(conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(failed)?;
+        add_missing_summary_columns(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -89,6 +99,25 @@ impl SqliteSeenStore {
             .map_err(failed)?
             .transpose()
     }
+}
+
+/// Brings a state file written before the summary cache up to the current schema.
+fn add_missing_summary_columns(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info('seen')")
+        .map_err(failed)?;
+    let present = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(failed)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
+    for column in SUMMARY_COLUMNS {
+        if !present.iter().any(|p| p == column) {
+            conn.execute_batch(&format!("ALTER TABLE seen ADD COLUMN {column} TEXT"))
+                .map_err(failed)?;
+        }
+    }
+    Ok(())
 }
 
 /// Executes through the statement cache: parsing the SQL again on every call cost more than the
@@ -132,7 +161,16 @@ fn from_row(row: &Row<'_>) -> Result<SeenRecord, StoreError> {
             .try_into()
             .map_err(|_| corrupt("bad alert_count".into()))?,
         expires_at: time(10)?,
+        summary_cache: cached_summary(row).map(Box::new),
     })
+}
+
+/// The cached summary of a row; an unreadable one counts as none (the model is asked again)
+/// rather than make the whole record unreadable.
+fn cached_summary(row: &Row<'_>) -> Option<CachedSummary> {
+    let inputs_hash: Option<String> = row.get(11).ok().flatten();
+    let summary: Option<String> = row.get(12).ok().flatten();
+    CachedSummary::from_stored(&inputs_hash?, &summary?).ok()
 }
 
 impl SeenStore for SqliteSeenStore {
@@ -143,7 +181,7 @@ impl SeenStore for SqliteSeenStore {
     async fn claim_new(&self, r: &SeenRecord) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
         let inserted = run(&conn,
-                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(pk) DO NOTHING"),
+                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(pk) DO NOTHING"),
                 params![
                     r.finding_id.as_str(),
                     r.product_arn,
@@ -156,6 +194,8 @@ impl SeenStore for SqliteSeenStore {
                     millis(r.last_alerted_at),
                     i64::from(r.alert_count),
                     millis(r.expires_at),
+                    r.summary_cache.as_deref().map(|c| c.inputs_hash.as_str()),
+                    r.summary_cache.as_deref().map(CachedSummary::summary_json),
                 ],
             )
             .map_err(failed)?;
@@ -286,5 +326,228 @@ impl SeenStore for SqliteSeenStore {
             .then(|| records.last().map(|r| r.finding_id.to_string()))
             .flatten();
         Ok(ScanPage { records, next })
+    }
+}
+
+impl SummaryCache for SqliteSeenStore {
+    /// One `UPDATE` on condition that `last_alerted_at` still holds the claim.
+    async fn remember_summary(
+        &self,
+        claim: &Claim,
+        cached: &CachedSummary,
+    ) -> Result<bool, StoreError> {
+        run(
+            &self.lock(),
+            "UPDATE seen SET summary_inputs_hash = ?3, summary = ?4 WHERE pk = ?1 AND last_alerted_at = ?2",
+            params![
+                claim.finding_id.as_str(),
+                millis(claim.claimed_at),
+                cached.inputs_hash.as_str(),
+                cached.summary_json(),
+            ],
+        )
+        .map(|n| n == 1)
+        .map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hushhub_core::summary::{Summary, SummarySource};
+    use hushhub_core::summary_cache::SummaryInputsHash;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("test time")
+    }
+
+    fn record() -> SeenRecord {
+        SeenRecord {
+            finding_id: FindingId::new("arn:aws:securityhub:us-east-1:111122223333:finding/x")
+                .expect("valid id"),
+            product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".into(),
+            account_id: AccountId::new("111122223333").expect("valid account"),
+            region: "us-east-1".into(),
+            title: "S3 bucket is public".into(),
+            severity: Severity::High,
+            first_seen_at: t("2026-11-01T10:00:00.123Z"),
+            last_seen_at: t("2026-11-01T10:00:00.123Z"),
+            last_alerted_at: t("2026-11-01T10:00:00.123Z"),
+            alert_count: 1,
+            expires_at: t("2027-01-30T10:00:00.123Z"),
+            summary_cache: None,
+        }
+    }
+
+    fn cached(hash_digit: char) -> CachedSummary {
+        CachedSummary {
+            inputs_hash: SummaryInputsHash::parse(&hash_digit.to_string().repeat(64))
+                .expect("hash"),
+            summary: Summary {
+                source: SummarySource::Ai {
+                    model_id: "global.anthropic.claude-sonnet-4-6".into(),
+                },
+                headline: "S3 bucket is public".into(),
+                what_happened: "The bucket allows public reads.".into(),
+                why_it_matters: "Anyone can read its objects.".into(),
+                next_steps: vec!["Block public access on the bucket.".into()],
+            },
+        }
+    }
+
+    async fn claimed_store() -> (SqliteSeenStore, SeenRecord) {
+        let store = SqliteSeenStore::in_memory().expect("store");
+        let r = record();
+        assert_eq!(store.claim_new(&r).await, Ok(ClaimOutcome::Won));
+        (store, r)
+    }
+
+    #[tokio::test]
+    async fn remembered_summary_is_read_back_with_the_record() {
+        let (store, r) = claimed_store().await;
+        assert_eq!(
+            store.remember_summary(&r.claim(None), &cached('a')).await,
+            Ok(true)
+        );
+        let read = store.get(&r.finding_id).await.expect("read");
+        assert_eq!(
+            read.and_then(|r| r.summary_cache),
+            Some(Box::new(cached('a')))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_newer_summary_replaces_the_cached_one() {
+        let (store, r) = claimed_store().await;
+        let claim = r.claim(None);
+        assert_eq!(store.remember_summary(&claim, &cached('a')).await, Ok(true));
+        assert_eq!(store.remember_summary(&claim, &cached('b')).await, Ok(true));
+        let read = store.record(r.finding_id.as_str()).expect("read");
+        assert_eq!(
+            read.and_then(|r| r.summary_cache),
+            Some(Box::new(cached('b')))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_summary_is_not_cached_once_the_record_moved_on_or_is_gone() {
+        let (store, r) = claimed_store().await;
+        let stale_claim = r.claim(None);
+        let later = r.realerted_for_test(t("2026-11-02T10:00:00Z"));
+        assert_eq!(
+            store.claim_realert(r.last_alerted_at, &later).await,
+            Ok(ClaimOutcome::Won)
+        );
+        assert_eq!(
+            store.remember_summary(&stale_claim, &cached('a')).await,
+            Ok(false),
+            "another alert claimed the record since"
+        );
+        assert_eq!(
+            store
+                .record(r.finding_id.as_str())
+                .expect("read")
+                .and_then(|r| r.summary_cache),
+            None
+        );
+
+        store.forget(&r.finding_id).await.expect("forget");
+        assert_eq!(
+            store
+                .remember_summary(&later.claim(Some(&r)), &cached('a'))
+                .await,
+            Ok(false),
+            "nothing is re-created"
+        );
+        assert_eq!(store.count(), Ok(0));
+    }
+
+    #[tokio::test]
+    async fn realert_claims_and_releases_keep_the_cached_summary() {
+        let (store, r) = claimed_store().await;
+        store
+            .remember_summary(&r.claim(None), &cached('a'))
+            .await
+            .expect("remember");
+        let stored = store
+            .record(r.finding_id.as_str())
+            .expect("read")
+            .expect("record");
+        let later = stored.realerted_for_test(t("2026-11-02T10:00:00Z"));
+        assert_eq!(
+            store.claim_realert(stored.last_alerted_at, &later).await,
+            Ok(ClaimOutcome::Won)
+        );
+        assert_eq!(
+            store.release_claim(&later.claim(Some(&stored))).await,
+            Ok(ReleaseOutcome::Released)
+        );
+        let read = store.record(r.finding_id.as_str()).expect("read");
+        assert_eq!(
+            read.and_then(|r| r.summary_cache),
+            Some(Box::new(cached('a')))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_cached_summary_reads_as_none_and_keeps_the_record() {
+        let (store, r) = claimed_store().await;
+        run(
+            &store.lock(),
+            "UPDATE seen SET summary_inputs_hash = ?2, summary = '{' WHERE pk = ?1",
+            params![r.finding_id.as_str(), "a".repeat(64)],
+        )
+        .expect("corrupt it");
+        assert_eq!(store.get(&r.finding_id).await, Ok(Some(r)));
+    }
+
+    #[test]
+    fn a_state_file_from_before_the_summary_cache_is_brought_up_to_date() {
+        let dir = std::env::temp_dir().join(format!("hushhub-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("old.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE seen (pk TEXT PRIMARY KEY NOT NULL, product_arn TEXT NOT NULL,
+                 account_id TEXT NOT NULL, region TEXT NOT NULL, title TEXT NOT NULL,
+                 severity TEXT NOT NULL, first_seen_at INTEGER NOT NULL,
+                 last_seen_at INTEGER NOT NULL, last_alerted_at INTEGER NOT NULL,
+                 alert_count INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+                 INSERT INTO seen VALUES ('finding/old', 'arn:p', '111122223333', 'us-east-1',
+                 'Old', 'LOW', 0, 0, 0, 1, 0);",
+            )
+            .expect("old schema");
+        }
+        let store = SqliteSeenStore::open(&path).expect("opens the old file");
+        let old = store.record("finding/old").expect("read").expect("kept");
+        assert_eq!(old.summary_cache, None);
+        let claim = old.claim(None);
+        let remembered = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(store.remember_summary(&claim, &cached('c')));
+        assert_eq!(remembered, Ok(true));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    trait RealertForTest {
+        fn realerted_for_test(&self, now: DateTime<Utc>) -> SeenRecord;
+    }
+
+    impl RealertForTest for SeenRecord {
+        /// `SeenRecord::realerted` without a finding: the fields a re-alert changes.
+        fn realerted_for_test(&self, now: DateTime<Utc>) -> SeenRecord {
+            SeenRecord {
+                last_seen_at: now,
+                last_alerted_at: now,
+                alert_count: self.alert_count + 1,
+                ..self.clone()
+            }
+        }
     }
 }

@@ -212,6 +212,7 @@ pub fn first_sighting(id: &str, severity: Severity, now: DateTime<Utc>) -> SeenR
         last_alerted_at: now,
         alert_count: 1,
         expires_at: hushhub_core::seen::expires_at(now),
+        summary_cache: None,
     }
 }
 

@@ -6,8 +6,11 @@
 //! repository, finding ids, recipients and access key, so they run in parallel on one server.
 
 mod common;
+#[path = "../../../../tests/converse_stub/mod.rs"]
+mod converse_stub;
 mod dynamodb;
 mod ecr;
 mod pipeline;
 mod securityhub;
 mod ses;
+mod summary_cache;
