@@ -343,8 +343,14 @@ pub fn fallback(finding: &Finding, score: &Score, reason: impl Into<String>) -> 
         reasons = reasons.join("; "),
     );
     let mut next_steps = Vec::new();
-    if let Some(text) = finding.remediation.as_ref().and_then(|r| r.text.as_deref()) {
-        next_steps.push(clip(text, caps::NEXT_STEP).to_owned());
+    // The email prints the product's remediation text in full under its own heading: a clipped
+    // copy here would only say it twice, cut mid-sentence.
+    if finding
+        .remediation
+        .as_ref()
+        .is_some_and(|r| r.text.is_some() || r.url.is_some())
+    {
+        next_steps.push("Follow the product's remediation advice below.".to_owned());
     }
     for v in finding
         .vulnerabilities
