@@ -43,7 +43,7 @@ pub async fn handle<S: SeenStore, C: Clock>(
         record,
     } = input;
     let now = ports.clock.now();
-    let why = match ports.renotify.is_due(&record, &finding, now) {
+    let why = match ports.renotify.is_due_at(&record, finding.severity, now) {
         Due::Escalated { from, to } => format!("severity escalated from {from} to {to}"),
         Due::WindowElapsed { window } => format!(
             "the {} renotify_after window of {} has passed since the last alert",
@@ -67,16 +67,17 @@ pub async fn handle<S: SeenStore, C: Clock>(
                     finding.severity
                 ),
             };
-            return Ok(StepDecision::new(
+            return Ok(StepDecision::about(
                 &event_id,
-                &finding,
+                &finding.id,
+                finding.severity,
                 DecisionKind::Suppressed,
                 reason,
                 Some(record),
             ));
         }
     };
-    let updated = record.realerted(&finding, now);
+    let updated = record.realerted_as(&finding.title, finding.severity, now);
     match ports
         .store
         .claim_realert(record.last_alerted_at, &updated)
@@ -84,9 +85,10 @@ pub async fn handle<S: SeenStore, C: Clock>(
     {
         ClaimOutcome::Won => {
             let claim = updated.claim(Some(&record));
-            let mut decision = StepDecision::new(
+            let mut decision = StepDecision::about(
                 &event_id,
-                &finding,
+                &finding.id,
+                finding.severity,
                 DecisionKind::Realert,
                 why,
                 Some(updated),
@@ -94,9 +96,10 @@ pub async fn handle<S: SeenStore, C: Clock>(
             decision.claim = Some(claim);
             Ok(decision)
         }
-        ClaimOutcome::Lost(current) => Ok(StepDecision::new(
+        ClaimOutcome::Lost(current) => Ok(StepDecision::about(
             &event_id,
-            &finding,
+            &finding.id,
+            finding.severity,
             DecisionKind::Suppressed,
             "another delivery claimed this re-alert".into(),
             current.or(Some(record)),

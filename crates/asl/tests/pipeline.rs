@@ -28,8 +28,16 @@ fn event(fakes: &[&str]) -> Value {
     json!({"id": "evt-1", "detail-type": "Security Hub Findings - Imported", "detail": {"findings": findings}})
 }
 
+/// The outcome of a decision on the input's finding: raw (`Id`) before CheckSeen, compact
+/// (`id`) after it.
 fn outcome(decision: &str, input: &Value) -> Value {
-    json!({"decision": decision, "finding_id": input["finding"]["Id"]})
+    let finding = &input["finding"];
+    let id = if finding["id"].is_null() {
+        &finding["Id"]
+    } else {
+        &finding["id"]
+    };
+    json!({"decision": decision, "finding_id": id})
 }
 
 /// Stands in for the four Lambdas, answering from the finding's `fake` field.
@@ -51,8 +59,10 @@ fn handlers(resource: &str, input: &Value) -> Result<Value, TaskFailure> {
                 }
                 _ => json!({"kind": "new", "claim": {"fingerprint": "fp", "token": "t1"}}),
             };
+            // The compact finding CheckSeen passes on, as the real one does.
+            let compact = json!({"id": input["finding"]["Id"], "title": "Fake finding", "severity": "HIGH", "fake": fake});
             Ok(
-                json!({"event_id": input["event_id"], "index": input["index"], "finding": input["finding"], "decision": decision}),
+                json!({"event_id": input["event_id"], "index": input["index"], "finding": compact, "decision": decision}),
             )
         }
         (CHECK_SEEN, Some("release_claim")) => Ok(json!({"released": input["claim"]})),

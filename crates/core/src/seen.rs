@@ -70,9 +70,14 @@ impl SeenRecord {
 
     /// This record after a re-alert claimed at `now`.
     pub fn realerted(&self, finding: &Finding, now: DateTime<Utc>) -> SeenRecord {
+        self.realerted_as(&finding.title, finding.severity, now)
+    }
+
+    /// [`SeenRecord::realerted`] from the finding's title and severity alone.
+    pub fn realerted_as(&self, title: &str, severity: Severity, now: DateTime<Utc>) -> SeenRecord {
         SeenRecord {
-            title: finding.title.clone(),
-            severity: finding.severity,
+            title: title.to_owned(),
+            severity,
             last_seen_at: now,
             last_alerted_at: now,
             alert_count: self.alert_count.saturating_add(1),
@@ -169,13 +174,18 @@ impl RenotifyPolicy {
 
     /// Whether `finding`, last alerted as `record`, is due for another alert at `now`.
     pub fn is_due(&self, record: &SeenRecord, finding: &Finding, now: DateTime<Utc>) -> Due {
-        if finding.severity > record.severity {
+        self.is_due_at(record, finding.severity, now)
+    }
+
+    /// [`RenotifyPolicy::is_due`] for a finding now at `severity`.
+    pub fn is_due_at(&self, record: &SeenRecord, severity: Severity, now: DateTime<Utc>) -> Due {
+        if severity > record.severity {
             return Due::Escalated {
                 from: record.severity,
-                to: finding.severity,
+                to: severity,
             };
         }
-        match self.window(finding.severity) {
+        match self.window(severity) {
             Some(window) if now - record.last_alerted_at >= window => Due::WindowElapsed { window },
             Some(window) => Due::NotYet {
                 next_due_at: Some(record.last_alerted_at + window),

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, FindingId, Severity};
 use crate::score::{Priority, Score};
 use crate::seen::{Claim, SeenRecord};
 use crate::summary::Summary;
@@ -86,12 +86,31 @@ impl StepDecision {
         reason: String,
         record: Option<SeenRecord>,
     ) -> Self {
+        Self::about(
+            event_id,
+            &finding.id,
+            finding.severity,
+            kind,
+            reason,
+            record,
+        )
+    }
+
+    /// [`StepDecision::new`] from the finding's id and severity alone.
+    pub fn about(
+        event_id: &str,
+        finding_id: &FindingId,
+        severity: Severity,
+        kind: DecisionKind,
+        reason: String,
+        record: Option<SeenRecord>,
+    ) -> Self {
         let outcome = Outcome {
             event_id: event_id.to_owned(),
-            finding_id: Some(finding.id.to_string()),
+            finding_id: Some(finding_id.to_string()),
             decision: kind,
             reason: reason.clone(),
-            severity: Some(finding.severity),
+            severity: Some(severity),
             priority: None,
             email: None,
         };
@@ -211,8 +230,27 @@ pub struct ReleaseClaimOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgeCheckInput {
     pub event_id: String,
-    pub finding: Finding,
+    pub finding: FindingHeadline,
     pub record: SeenRecord,
+}
+
+/// What age-check decides on: the definition's `Parameters` pick these three fields from the
+/// compact finding, because most deliveries end at age-check as duplicates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingHeadline {
+    pub id: FindingId,
+    pub title: String,
+    pub severity: Severity,
+}
+
+impl From<&Finding> for FindingHeadline {
+    fn from(finding: &Finding) -> Self {
+        Self {
+            id: finding.id.clone(),
+            title: finding.title.clone(),
+            severity: finding.severity,
+        }
+    }
 }
 
 /// Input of score-and-summarise.

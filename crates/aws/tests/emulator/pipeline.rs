@@ -68,7 +68,7 @@ impl Pipeline {
     async fn age_check(&self, checked: &CheckSeenOutput) -> StepDecision {
         let input = AgeCheckInput {
             event_id: checked.decision.outcome.event_id.clone(),
-            finding: checked.finding.clone(),
+            finding: (&checked.finding).into(),
             record: checked.decision.record.clone().expect("a seen record"),
         };
         age_check::handle(&self.age_check, input)

@@ -287,7 +287,7 @@ async fn realert_of_an_unchanged_finding_reads_its_summary_from_the_table_and_as
         &age_check,
         AgeCheckInput {
             event_id: "event-2".into(),
-            finding: finding.clone(),
+            finding: (&finding).into(),
             record: seen,
         },
     )
