@@ -364,6 +364,7 @@ fn unparseable_text_is_rejected_without_panicking() {
             "{file}"
         );
         assert_eq!(h.recorded(), 0);
+        assert!(h.emails().is_empty(), "{file}: no email");
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod check_model;
 mod inputs;
+mod invoke;
 mod preview;
 mod replay;
 mod smoke_test;
@@ -37,6 +38,10 @@ enum Command {
     /// machine's AWS configuration and says whether this account and Region can use it, and if
     /// not, what to change (exit 0 usable, 1 not).
     CheckModel(check_model::CheckModelArgs),
+    /// Runs one function's handler on a JSON payload from stdin, on the local runner's ports
+    /// (or, with `--serve`, answers JSON-line requests): lets another runner of the definition
+    /// answer its Task states with the same code.
+    Invoke(invoke::InvokeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(args),
         Command::SmokeTest(args) => smoke_test::run(args),
         Command::CheckModel(args) => check_model::run(args),
+        Command::Invoke(args) => invoke::run(args),
     };
     match result {
         Ok(code) => code,

@@ -403,12 +403,14 @@ impl Finding {
             .enumerate()
             .map(|(i, r)| read_resource(&resources_node.index(i, r)?))
             .collect::<Result<Vec<_>, _>>()?;
-        let region = match f.opt("Region")? {
+        let mut region = match f.opt("Region")? {
             Some(r) => r.nonempty_string()?.to_owned(),
             None => region_from_arn(&product_arn)
                 .or_else(|| resources.iter().find_map(|r| r.region.clone()))
                 .ok_or_else(|| f.error("Region is missing and cannot be read from ProductArn"))?,
         };
+        // Cut like any other free text: the email shows the region several times and in a link.
+        region.truncate(clip(&region, limits::SHORT_CHARS).len());
         let product_name = match f.opt("ProductName")? {
             Some(p) => clip(p.string()?, limits::SHORT_CHARS).to_owned(),
             None => product_from_arn(&product_arn),
@@ -428,7 +430,7 @@ impl Finding {
         let control_id = match &compliance {
             Some(c) => c
                 .opt("SecurityControlId")?
-                .map(|s| s.string().map(str::to_owned))
+                .map(|s| s.string().map(|s| clip(s, limits::SHORT_CHARS).to_owned()))
                 .transpose()?,
             None => None,
         }
@@ -719,7 +721,7 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
     let id = clip(r.req("Id")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
     let region = r
         .opt("Region")?
-        .map(|n| n.string().map(str::to_owned))
+        .map(|n| n.string().map(|s| clip(s, limits::SHORT_CHARS).to_owned()))
         .transpose()?;
     let mut tags = BTreeMap::new();
     if let Some(t) = r.opt("Tags")? {

@@ -118,7 +118,9 @@ pub trait SeenStore: Send + Sync {
     ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
 
     /// Replaces the record with `updated` only if its `last_alerted_at` is still
-    /// `expected_last_alerted_at` (optimistic concurrency): one winner per re-alert.
+    /// `expected_last_alerted_at` and its `alert_count` is not already `updated.alert_count`
+    /// (optimistic concurrency; the count tells apart two claims made in the same millisecond):
+    /// one winner per re-alert.
     fn claim_realert(
         &self,
         expected_last_alerted_at: DateTime<Utc>,

@@ -242,8 +242,9 @@ fn reject_event(event_id: &str, error: String) -> EventResult {
 }
 
 /// One Map item's output: an `Outcome` from a Succeed state, or the `Rejected` Pass state's
-/// `{event_id, index, decision, error}` where `error` is the Lambda-style cause.
-fn read_item(event_id: &str, finding_id: Option<String>, item: &Value) -> FindingResult {
+/// `{event_id, index, decision, error}` where `error` is the Lambda-style cause. Public so that
+/// another runner's output (the differential test) is read exactly as this one's.
+pub fn read_item(event_id: &str, finding_id: Option<String>, item: &Value) -> FindingResult {
     if item.get("decision").and_then(Value::as_str) == Some(DecisionKind::Rejected.as_str()) {
         let cause = item.get("error").and_then(Value::as_str).unwrap_or("");
         let message = serde_json::from_str::<Value>(cause)
@@ -301,6 +302,23 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
             )),
         }
     }
+}
+
+/// Runs one function (`check-seen`, `age-check`, `score-and-summarise`, `render-html-email`)
+/// on a JSON payload exactly as a Task state of the local pipeline does, for `hushhub invoke`.
+/// The caller sets the functions' clock first. A failure's `cause` is the Lambda-style
+/// `{"errorType","errorMessage"}` text.
+pub fn invoke_function<R: ImageRegistry, Z: Summariser, M: Mailer>(
+    functions: &Functions<R, Z, M>,
+    runtime: &tokio::runtime::Runtime,
+    function: &str,
+    input: &Value,
+) -> Result<Value, TaskFailure> {
+    let resource = FUNCTIONS
+        .iter()
+        .find(|(_, name)| *name == function)
+        .map_or(function, |(placeholder, _)| *placeholder);
+    Invoker { functions, runtime }.invoke(resource, input)
 }
 
 /// Runs one typed handler on a JSON payload; errors become `{errorType, errorMessage}` causes,

@@ -232,9 +232,11 @@ impl SeenStore for SqliteSeenStore {
         r: &SeenRecord,
     ) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
+        // `alert_count <> ?6`, as in DynamoDB: two claims from one read in the same millisecond
+        // (an escalation right after an alert) would otherwise both pass the `last_alerted_at` test.
         let updated = run(&conn,
                 "UPDATE seen SET title = ?2, severity = ?3, last_seen_at = ?4, last_alerted_at = ?5, alert_count = ?6, expires_at = ?7
-                 WHERE pk = ?1 AND last_alerted_at = ?8",
+                 WHERE pk = ?1 AND last_alerted_at = ?8 AND alert_count <> ?6",
                 params![
                     r.finding_id.as_str(),
                     r.title,

@@ -5,11 +5,14 @@
 //! One test binary (the SDK makes each one slow to link); each test has its own table,
 //! repository, finding ids, recipients and access key, so they run in parallel on one server.
 
+mod alert_path;
 mod common;
+mod concurrency;
 #[path = "../../../../tests/converse_stub/mod.rs"]
 mod converse_stub;
 mod dynamodb;
 mod ecr;
+mod faults;
 mod pipeline;
 mod securityhub;
 mod ses;
