@@ -208,7 +208,7 @@ impl AlertPath {
             DecisionKind::Seen => {
                 let input = AgeCheckInput {
                     event_id: event_id.clone(),
-                    finding: finding.clone(),
+                    finding: (&finding).into(),
                     record: decision.record.clone().expect("a seen record"),
                 };
                 match age_check::handle(&self.age_check, input).await {
