@@ -15,6 +15,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+# A one-off build gains nothing from incremental caches (they were ~1.3 GB of a cold target/).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step() { printf '\n== %s\n' "$*" >&2; }
 
 # cargo-deny checks the dependency tree's licenses, bans and sources (deny.toml). Its first
