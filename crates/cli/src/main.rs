@@ -1,6 +1,7 @@
 //! `hushhub`: run the pipeline locally (replay), and the tools around a deployment.
 
 mod check_model;
+mod cost;
 mod inputs;
 mod invoke;
 mod preview;
@@ -42,6 +43,9 @@ enum Command {
     /// (or, with `--serve`, answers JSON-line requests): lets another runner of the definition
     /// answer its Task states with the same code.
     Invoke(invoke::InvokeArgs),
+    /// What a month of findings costs on AWS per service, EXPRESS against STANDARD, from the
+    /// measured requests and state transitions of each path and the list prices.
+    Cost(cost::CostArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Command::SmokeTest(args) => smoke_test::run(args),
         Command::CheckModel(args) => check_model::run(args),
         Command::Invoke(args) => invoke::run(args),
+        Command::Cost(args) => cost::run(args),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@ mod converse_stub;
 mod dynamodb;
 mod ecr;
 mod faults;
+mod path_costs;
 mod pipeline;
 mod securityhub;
 mod ses;
