@@ -50,12 +50,42 @@ fn every_hushhub_error_name_in_the_definition_is_a_core_constant() {
             "{name} is not a constant in hushhub_core::error_names"
         );
     }
+    // Step Functions' own names, and Lambda's for a function that ran out of time.
     for name in names.iter().filter(|n| !n.starts_with("Hushhub.")) {
         assert!(
-            name.starts_with("States.") || name.starts_with("Lambda."),
+            name.starts_with("States.")
+                || name.starts_with("Lambda.")
+                || name == "Sandbox.Timedout",
             "unexpected error name {name}"
         );
     }
+}
+
+/// A Task that timed out may have made its claim: only the states whose claims carry the
+/// delivery's token (so a retry finds its own claim) may retry a timeout. RenderAndSendEmail
+/// must not: SES may have sent before the timeout, and a retry would send again.
+#[test]
+fn only_claiming_states_retry_a_lambda_timeout() {
+    let definition = definition();
+    let states = &definition["States"]["Findings"]["ItemProcessor"]["States"];
+    let retries_timeout = |state: &str| {
+        states[state]["Retry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| {
+                r["ErrorEquals"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|n| n == "Sandbox.Timedout"))
+            })
+    };
+    assert!(retries_timeout("CheckSeen"));
+    assert!(retries_timeout("AgeCheck"));
+    assert!(!retries_timeout("RenderAndSendEmail"));
+    assert_eq!(
+        definition["States"]["Findings"]["ItemSelector"]["execution_id.$"], "$$.Execution.Id",
+        "the claim token is made of the execution id"
+    );
 }
 
 #[test]

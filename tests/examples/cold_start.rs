@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use hushhub_core::finding::Finding;
 use hushhub_core::score::score;
-use hushhub_core::seen::SeenRecord;
+use hushhub_core::seen::{ClaimToken, SeenRecord};
 use hushhub_core::steps::{
     AgeCheckInput, AssessInput, Assessment, DecisionKind, RenderInput, StepDecision,
 };
@@ -168,11 +168,13 @@ fn first_event(name: &str) -> Result<Value, String> {
         "check-seen" => Ok(json!({
             "action": "check_seen",
             "event_id": "cold-start",
+            "execution_id": "arn:aws:states:local:000000000000:execution:hushhub:cold-start",
             "index": 0,
             "finding": asff_finding("cold-start/informational", "INFORMATIONAL"),
         })),
         "age-check" => to_json(serde_json::to_value(AgeCheckInput {
             event_id: "cold-start".into(),
+            claim_token: ClaimToken::for_delivery("cold-start", 0),
             finding: (&finding).into(),
             record,
         })),

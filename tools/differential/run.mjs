@@ -160,6 +160,7 @@ async function main() {
 
   const lines = readFileSync(args.events, 'utf8').split('\n').filter((l) => l.trim() !== '');
   let events = 0;
+  const runId = `${Date.now().toString(16)}-${process.pid.toString(16)}`;
   const out = [];
   for (const line of lines.slice(0, args.limit)) {
     events++;
@@ -173,7 +174,16 @@ async function main() {
     // The clock is the event's time, as in `hushhub replay`.
     now = typeof event.time === 'string' ? event.time : now;
     try {
-      const execution = machine.run(event, { overrides });
+      // Each execution its own id, as AWS gives it: claims carry it (their token), so two
+      // executions of one event must never share one.
+      const context = {
+        Execution: {
+          Id: `arn:aws:states:local:000000000000:execution:hushhub-differential:${runId}-${events}`,
+          Input: event,
+          StartTime: new Date().toISOString(),
+        },
+      };
+      const execution = machine.run(event, { overrides, context });
       out.push({ event_id: event.id ?? '', output: await execution.result });
     } catch (e) {
       const failure = e.cause instanceof Error ? e.cause : e;

@@ -13,7 +13,10 @@ Test-support endpoints (not AWS):
   GET    /hushhub/requests                {"dynamodb:GetItem": 3, ...} (?access_key=)
   POST   /hushhub/requests/reset          zero the counters (?access_key= for one key)
   POST   /hushhub/faults                  arm faults: [{"service","operation","error",
-                                          "status","times","message"?,"access_key"?}]
+                                          "status","times","message"?,"access_key"?,
+                                          "when"?}]: "before" (default) fails the request
+                                          unapplied; "after" applies it, then answers the
+                                          error instead (the answer lost on the way back)
   GET    /hushhub/faults                  armed faults and how many times each is left
   DELETE /hushhub/faults                  disarm all faults
   POST   /hushhub/reset                   moto's reset plus all of the above
@@ -559,9 +562,11 @@ def patch_call_action_for_counts_and_faults() -> None:
         access_key = request_access_key(self.headers)
         count_request(service, operation, access_key)
         fault = take_fault(service, operation, access_key)
-        if fault is not None:
-            return fault_response(service, fault)
-        return stock_call_action(self)
+        if fault is None:
+            return stock_call_action(self)
+        if fault["when"] == "after":
+            stock_call_action(self)
+        return fault_response(service, fault)
 
     BaseResponse.call_action = call_action
 
@@ -590,9 +595,12 @@ def parse_faults(payload: Any) -> list[dict[str, Any]]:
             "times": int(item.get("times", 1)),
             "message": item.get("message", "injected by the hushhub moto launcher"),
             "access_key": item.get("access_key"),
+            "when": item.get("when", "before"),
         }
         if not 400 <= fault["status"] <= 599 or fault["times"] < 1:
             raise ValueError(f"status must be 4xx/5xx and times >= 1: {item!r}")
+        if fault["when"] not in ("before", "after"):
+            raise ValueError(f"when must be \"before\" or \"after\": {item!r}")
         faults.append(fault)
     return faults
 

@@ -499,3 +499,25 @@ def test_fault_injection_fails_next_n_requests_then_recovers(moto_url):
     assert harness(moto_url, "GET", "/hushhub/faults") == []
     assert http("POST", moto_url + "/hushhub/faults", [{"service": "sesv2"}])[0] == 400
     assert http("POST", moto_url + "/hushhub/faults", {"not": "a list"})[0] == 400
+
+
+def test_fault_after_applies_the_request_then_answers_the_error(moto_url):
+    access_key = new_access_key()
+    dynamodb = client(moto_url, "dynamodb", access_key=access_key)
+    table = unique("after")
+    dynamodb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    harness(moto_url, "POST", "/hushhub/faults", [
+        {"service": "dynamodb", "operation": "PutItem", "error": "InternalServerError",
+         "status": 500, "times": 1, "when": "after", "access_key": access_key}])
+
+    with pytest.raises(ClientError) as raised:
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "landed"}})
+
+    assert raised.value.response["Error"]["Code"] == "InternalServerError"
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "landed"}}, ConsistentRead=True)
+    assert item["Item"] == {"pk": {"S": "landed"}}  # the write landed; only its answer failed
+    assert http("POST", moto_url + "/hushhub/faults",
+                [{"service": "dynamodb", "operation": "PutItem", "when": "later"}])[0] == 400

@@ -39,6 +39,7 @@ pub async fn handle<S: SeenStore, C: Clock>(
 ) -> Result<StepDecision, AgeCheckError> {
     let AgeCheckInput {
         event_id,
+        claim_token,
         finding,
         record,
     } = input;
@@ -77,32 +78,38 @@ pub async fn handle<S: SeenStore, C: Clock>(
             ));
         }
     };
-    let updated = record.realerted_as(&finding.title, finding.severity, now);
-    match ports
+    let updated = record
+        .realerted_as(&finding.title, finding.severity, now)
+        .claimed_by(claim_token);
+    let held = match ports
         .store
         .claim_realert(record.last_alerted_at, &updated)
         .await?
     {
-        ClaimOutcome::Won => {
-            let claim = updated.claim(Some(&record));
-            let mut decision = StepDecision::about(
+        ClaimOutcome::Won => updated,
+        // An earlier attempt of this delivery claimed it and its answer was lost: go on with
+        // the record it wrote, so a release restores exactly that claim.
+        ClaimOutcome::AlreadyHeld(stored) => stored,
+        ClaimOutcome::Lost(current) => {
+            return Ok(StepDecision::about(
                 &event_id,
                 &finding.id,
                 finding.severity,
-                DecisionKind::Realert,
-                why,
-                Some(updated),
-            );
-            decision.claim = Some(claim);
-            Ok(decision)
+                DecisionKind::Suppressed,
+                "another delivery claimed this re-alert".into(),
+                current.or(Some(record)),
+            ));
         }
-        ClaimOutcome::Lost(current) => Ok(StepDecision::about(
-            &event_id,
-            &finding.id,
-            finding.severity,
-            DecisionKind::Suppressed,
-            "another delivery claimed this re-alert".into(),
-            current.or(Some(record)),
-        )),
-    }
+    };
+    let claim = held.claim(Some(&record));
+    let mut decision = StepDecision::about(
+        &event_id,
+        &finding.id,
+        finding.severity,
+        DecisionKind::Realert,
+        why,
+        Some(held),
+    );
+    decision.claim = Some(claim);
+    Ok(decision)
 }

@@ -19,7 +19,12 @@ fn finding(id: &str, severity: &str) -> Finding {
 }
 
 fn age_check(finding: &Finding, record: &SeenRecord) -> Value {
-    json!({ "event_id": "boot-event", "finding": finding, "record": record })
+    json!({
+        "event_id": "boot-event",
+        "claim_token": "arn:aws:states:local:000000000000:execution:hushhub:boot#0",
+        "finding": finding,
+        "record": record,
+    })
 }
 
 #[test]
@@ -37,7 +42,11 @@ fn suppresses_a_quiet_duplicate_and_names_a_bad_input() {
     assert_eq!(answer["outcome"]["decision"], "suppressed", "{answer}");
 
     let (error_type, message) = function
-        .invoke(json!({ "event_id": "boot-event", "finding": high }))
+        .invoke(json!({
+            "event_id": "boot-event",
+            "claim_token": "arn:aws:states:local:000000000000:execution:hushhub:boot#0",
+            "finding": high,
+        }))
         .error();
     assert_eq!(error_type, error_names::INVALID_INPUT);
     assert!(message.contains("record"), "{message}");

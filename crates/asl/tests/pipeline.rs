@@ -62,7 +62,7 @@ fn handlers(resource: &str, input: &Value) -> Result<Value, TaskFailure> {
             // The compact finding CheckSeen passes on, as the real one does.
             let compact = json!({"id": input["finding"]["Id"], "title": "Fake finding", "severity": "HIGH", "fake": fake});
             Ok(
-                json!({"event_id": input["event_id"], "index": input["index"], "finding": compact, "decision": decision}),
+                json!({"event_id": input["event_id"], "index": input["index"], "claim_token": "t0", "finding": compact, "decision": decision}),
             )
         }
         (CHECK_SEEN, Some("release_claim")) => Ok(json!({"released": input["claim"]})),
@@ -134,8 +134,10 @@ fn new_finding_is_scored_summarised_and_sent() {
     let check_seen = &calls[0].1;
     assert_eq!(
         check_seen,
-        &json!({"event_id": "evt-1", "index": 0,
-                                   "finding": {"Id": "finding-0", "fake": "new"}})
+        &json!({"event_id": "evt-1",
+                "execution_id": ExecutionOptions::default().execution_id,
+                "index": 0,
+                "finding": {"Id": "finding-0", "fake": "new"}})
     );
     let render = &calls[2].1;
     assert_eq!(

@@ -6,8 +6,8 @@
 //! Strings; `first_seen_at`, `last_seen_at`, `last_alerted_at` as ISO-8601 UTC Strings with
 //! millisecond precision (`2026-11-30T08:15:00.123Z`: readable in the console, ordered as
 //! text, and compared exactly by the conditions); `alert_count` as a Number; `expires_at` as a
-//! Number of epoch seconds, because DynamoDB TTL only acts on that; `claim_token`, a random
-//! String written by each claim (see [`attr::CLAIM_TOKEN`]); and, once the model has written a
+//! Number of epoch seconds, because DynamoDB TTL only acts on that; `claim_token`, the
+//! delivery that made the last claim (see [`attr::CLAIM_TOKEN`]); and, once the model has written a
 //! summary, the summary cache: `summary_inputs_hash` (String, SHA-256 hex) and `summary` (String,
 //! the summary's JSON, at most a few KB: see [`CachedSummary::MAX_STORED_BYTES`]).
 //!
@@ -15,8 +15,6 @@
 //! sub-millisecond part cut, and `expires_at` whole seconds.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -39,7 +37,7 @@ use hushhub_core::finding::{AccountId, FindingId, Severity};
 use hushhub_core::ports::{
     ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
 };
-use hushhub_core::seen::{Claim, SeenRecord};
+use hushhub_core::seen::{Claim, ClaimToken, SeenRecord};
 use hushhub_core::summary_cache::CachedSummary;
 
 use crate::clients::{Fault, classify, describe};
@@ -60,10 +58,10 @@ pub mod attr {
     pub const ALERT_COUNT: &str = "alert_count";
     /// TTL attribute: Number, epoch seconds.
     pub const EXPIRES_AT: &str = "expires_at";
-    /// A random value written by each claim, so a claim whose request was applied but whose
-    /// answer was lost (a timeout, a dropped connection) knows it won when the SDK retries the
-    /// same request and the condition then fails on its own write. Without it, that retry
-    /// reads as "another delivery won" and the alert is never sent.
+    /// The delivery that made the last claim (String: execution id and Map index), so a claim
+    /// applied but whose answer was lost (the SDK retrying the request, or Step Functions
+    /// retrying the Task) knows it holds the claim when its condition then fails on its own
+    /// write. Without it, that retry reads as "another delivery won" and the alert is never sent.
     pub const CLAIM_TOKEN: &str = "claim_token";
     /// The summary cache: the hash of the cached summary's inputs (String, SHA-256 hex) ...
     pub const SUMMARY_INPUTS_HASH: &str = "summary_inputs_hash";
@@ -119,7 +117,7 @@ fn key(id: &FindingId) -> HashMap<String, AttributeValue> {
     HashMap::from([(attr::PK.to_owned(), s(id.as_str()))])
 }
 
-/// The whole item of a record (without its claim token).
+/// The whole item of a record.
 pub fn item_from_record(r: &SeenRecord) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         (attr::PK.to_owned(), s(r.finding_id.as_str())),
@@ -140,6 +138,9 @@ pub fn item_from_record(r: &SeenRecord) -> HashMap<String, AttributeValue> {
             s(cached.inputs_hash.as_str()),
         );
         item.insert(attr::SUMMARY.to_owned(), s(cached.summary_json()));
+    }
+    if let Some(token) = &r.claim_token {
+        item.insert(attr::CLAIM_TOKEN.to_owned(), s(token.as_str()));
     }
     item
 }
@@ -224,26 +225,12 @@ pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Result<SeenRe
                 )
             })?,
         summary_cache: cached_summary_from_item(pk, item).map(Box::new),
+        claim_token: match item.get(attr::CLAIM_TOKEN) {
+            None => None,
+            Some(AttributeValue::S(token)) => Some(ClaimToken::from_stored(token.as_str())),
+            Some(_) => return Err(corrupt(attr::CLAIM_TOKEN, "is not a String".into())),
+        },
     })
-}
-
-/// A value no other claim will write: process-random keys (std's `RandomState`) hashing a
-/// per-process counter and the time. Not a secret, only unique.
-fn new_claim_token() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut halves = [0u64; 2];
-    for (i, half) in halves.iter_mut().enumerate() {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(count);
-        h.write_u128(nanos);
-        h.write_usize(i);
-        *half = h.finish();
-    }
-    format!("{:016x}{:016x}", halves[0], halves[1])
 }
 
 /// Throttling, timeouts, 5xx → `Transient`; the rest (missing table, validation, access
@@ -262,22 +249,18 @@ where
 /// What a failed claim learns from the item returned with the failure.
 fn lost_claim(
     item: Option<&HashMap<String, AttributeValue>>,
-    token: &str,
+    claimed: &SeenRecord,
 ) -> Result<ClaimOutcome, StoreError> {
     let Some(item) = item.filter(|i| !i.is_empty()) else {
         return Ok(ClaimOutcome::Lost(None));
     };
-    if item
-        .get(attr::CLAIM_TOKEN)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        == Some(token)
-    {
-        // Our own earlier attempt of this very request was applied; its answer was lost and
-        // the SDK retried. We hold the claim.
-        return Ok(ClaimOutcome::Won);
+    let current = record_from_item(item)?;
+    match &claimed.claim_token {
+        // An earlier attempt of this delivery was applied and its answer lost (the SDK or the
+        // definition's Retry sent it again): we hold the claim it made.
+        Some(token) if current.is_claimed_by(token) => Ok(ClaimOutcome::AlreadyHeld(current)),
+        _ => Ok(ClaimOutcome::Lost(Some(current))),
     }
-    record_from_item(item).map(|r| ClaimOutcome::Lost(Some(r)))
 }
 
 impl SeenStore for DynamoSeenStore {
@@ -301,14 +284,11 @@ impl SeenStore for DynamoSeenStore {
     /// One `PutItem` with `attribute_not_exists(pk)`; the loser gets the winner's item from
     /// the same failed request (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).
     async fn claim_new(&self, record: &SeenRecord) -> Result<ClaimOutcome, StoreError> {
-        let token = new_claim_token();
-        let mut item = item_from_record(record);
-        item.insert(attr::CLAIM_TOKEN.to_owned(), s(&token));
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(item_from_record(record)))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", attr::PK)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -318,7 +298,7 @@ impl SeenStore for DynamoSeenStore {
             Ok(_) => Ok(ClaimOutcome::Won),
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                    lost_claim(e.item(), &token)
+                    lost_claim(e.item(), record)
                 }
                 _ => Err(store_error("PutItem", err)),
             },
@@ -333,17 +313,22 @@ impl SeenStore for DynamoSeenStore {
         expected_last_alerted_at: DateTime<Utc>,
         updated: &SeenRecord,
     ) -> Result<ClaimOutcome, StoreError> {
-        let token = new_claim_token();
-        let result = self
+        // A re-alert without a token (never in the handlers) removes the last one, so no stale
+        // token can pass for this claim.
+        let token_update = match &updated.claim_token {
+            Some(_) => ", #claim_token = :claim_token",
+            None => " REMOVE #claim_token",
+        };
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&updated.finding_id)))
-            .update_expression(
+            .update_expression(format!(
                 "SET #title = :title, #severity = :severity, #last_seen_at = :last_seen_at, \
                  #last_alerted_at = :last_alerted_at, #alert_count = :alert_count, \
-                 #expires_at = :expires_at, #claim_token = :claim_token",
-            )
+                 #expires_at = :expires_at{token_update}"
+            ))
             .condition_expression("#last_alerted_at = :expected AND #alert_count <> :alert_count")
             .expression_attribute_names("#title", attr::TITLE)
             .expression_attribute_names("#severity", attr::SEVERITY)
@@ -358,16 +343,18 @@ impl SeenStore for DynamoSeenStore {
             .expression_attribute_values(":last_alerted_at", time(updated.last_alerted_at))
             .expression_attribute_values(":alert_count", n(updated.alert_count))
             .expression_attribute_values(":expires_at", epoch_seconds(updated.expires_at))
-            .expression_attribute_values(":claim_token", s(&token))
             .expression_attribute_values(":expected", time(expected_last_alerted_at))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = match &updated.claim_token {
+            Some(token) => request.expression_attribute_values(":claim_token", s(token.as_str())),
+            None => request,
+        };
+        let result = request.send().await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Won),
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    lost_claim(e.item(), &token)
+                    lost_claim(e.item(), updated)
                 }
                 _ => Err(store_error("UpdateItem", err)),
             },
@@ -375,20 +362,31 @@ impl SeenStore for DynamoSeenStore {
     }
 
     /// A new finding's claim: `DeleteItem`; a re-alert's: `UpdateItem` putting the previous
-    /// alert back. Either only while `last_alerted_at` still holds our claim.
+    /// alert back. Either only while `last_alerted_at` and the claim token still hold our claim.
     async fn release_claim(&self, claim: &Claim) -> Result<ReleaseOutcome, StoreError> {
+        let (held_condition, token) = match &claim.token {
+            Some(token) => (
+                "#last_alerted_at = :claimed_at AND #claim_token = :claim_token",
+                Some(s(token.as_str())),
+            ),
+            None => ("#last_alerted_at = :claimed_at", None),
+        };
         let held = match &claim.previous {
             None => {
-                let result = self
+                let mut request = self
                     .client
                     .delete_item()
                     .table_name(&self.table)
                     .set_key(Some(key(&claim.finding_id)))
-                    .condition_expression("#last_alerted_at = :claimed_at")
+                    .condition_expression(held_condition)
                     .expression_attribute_names("#last_alerted_at", attr::LAST_ALERTED_AT)
-                    .expression_attribute_values(":claimed_at", time(claim.claimed_at))
-                    .send()
-                    .await;
+                    .expression_attribute_values(":claimed_at", time(claim.claimed_at));
+                if let Some(token) = token {
+                    request = request
+                        .expression_attribute_names("#claim_token", attr::CLAIM_TOKEN)
+                        .expression_attribute_values(":claim_token", token);
+                }
+                let result = request.send().await;
                 match result {
                     Ok(_) => true,
                     Err(err) => match err.as_service_error() {
@@ -398,16 +396,18 @@ impl SeenStore for DynamoSeenStore {
                 }
             }
             Some(previous) => {
-                let result = self
+                // The token goes with the claim it named: the restored alert's own is not known.
+                let mut request = self
                     .client
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(key(&claim.finding_id)))
                     .update_expression(
                         "SET #last_alerted_at = :previous_alerted_at, #severity = :severity, \
-                         #alert_count = :alert_count",
+                         #alert_count = :alert_count REMOVE #claim_token",
                     )
-                    .condition_expression("#last_alerted_at = :claimed_at")
+                    .condition_expression(held_condition)
+                    .expression_attribute_names("#claim_token", attr::CLAIM_TOKEN)
                     .expression_attribute_names("#last_alerted_at", attr::LAST_ALERTED_AT)
                     .expression_attribute_names("#severity", attr::SEVERITY)
                     .expression_attribute_names("#alert_count", attr::ALERT_COUNT)
@@ -417,9 +417,11 @@ impl SeenStore for DynamoSeenStore {
                     )
                     .expression_attribute_values(":severity", s(previous.severity.label()))
                     .expression_attribute_values(":alert_count", n(previous.alert_count))
-                    .expression_attribute_values(":claimed_at", time(claim.claimed_at))
-                    .send()
-                    .await;
+                    .expression_attribute_values(":claimed_at", time(claim.claimed_at));
+                if let Some(token) = token {
+                    request = request.expression_attribute_values(":claim_token", token);
+                }
+                let result = request.send().await;
                 match result {
                     Ok(_) => true,
                     Err(err) => match err.as_service_error() {
@@ -677,6 +679,10 @@ mod tests {
             alert_count: 2,
             expires_at: t("2027-01-31T10:00:00Z"),
             summary_cache: None,
+            claim_token: Some(ClaimToken::for_delivery(
+                "arn:aws:states:us-east-1:111122223333:express:hushhub:e1:x1",
+                0,
+            )),
         }
     }
 
@@ -757,9 +763,10 @@ mod tests {
     }
 
     #[test]
-    fn claim_tokens_do_not_repeat() {
-        let tokens: std::collections::HashSet<String> =
-            (0..10_000).map(|_| new_claim_token()).collect();
-        assert_eq!(tokens.len(), 10_000);
+    fn claim_token_that_is_not_a_string_is_a_corrupt_record_naming_it() {
+        let mut item = item_from_record(&record());
+        item.insert(attr::CLAIM_TOKEN.into(), AttributeValue::N("7".into()));
+        let err = record_from_item(&item).expect_err("corrupt");
+        assert!(err.to_string().contains("`claim_token`"), "{err}");
     }
 }

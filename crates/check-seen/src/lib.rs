@@ -10,7 +10,7 @@ use hushhub_core::finding::{Finding, FindingError};
 use hushhub_core::ports::{
     ClaimOutcome, Clock, ImageRegistry, ReleaseOutcome, SeenStore, StoreError,
 };
-use hushhub_core::seen::{SeenRecord, resolution};
+use hushhub_core::seen::{ClaimToken, SeenRecord, resolution};
 use hushhub_core::steps::{
     CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind, ReleaseClaimInput,
     ReleaseClaimOutput, StepDecision,
@@ -75,10 +75,12 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
     input: CheckSeenInput<'_>,
 ) -> Result<CheckSeenOutput, CheckSeenError> {
     let finding = Finding::from_asff(&input.finding, &format!("detail.findings[{}]", input.index))?;
+    let claim_token = input.claim_token();
     let event_id = input.event_id;
-    let decision = decide(ports, &event_id, &finding).await?;
+    let decision = decide(ports, &event_id, &claim_token, &finding).await?;
     Ok(CheckSeenOutput {
         event_id,
+        claim_token,
         finding,
         decision,
     })
@@ -87,6 +89,7 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
 async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
     ports: &Ports<S, R, C>,
     event_id: &str,
+    claim_token: &ClaimToken,
     finding: &Finding,
 ) -> Result<StepDecision, CheckSeenError> {
     let terminal = |kind, reason: String| StepDecision::new(event_id, finding, kind, reason, None);
@@ -110,22 +113,15 @@ async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
     }
     let now = ports.clock.now();
     if let Some(record) = ports.store.get(&finding.id).await? {
+        if record.is_claimed_by(claim_token) {
+            return Ok(first_alert(event_id, finding, record, RETRIED));
+        }
         return Ok(seen(event_id, finding, record, "seen before"));
     }
-    let record = SeenRecord::first_sighting(finding, now);
+    let record = SeenRecord::first_sighting(finding, now).claimed_by(claim_token.clone());
     match ports.store.claim_new(&record).await? {
-        ClaimOutcome::Won => {
-            let claim = record.claim(None);
-            let mut decision = StepDecision::new(
-                event_id,
-                finding,
-                DecisionKind::New,
-                "first time seen".into(),
-                Some(record),
-            );
-            decision.claim = Some(claim);
-            Ok(decision)
-        }
+        ClaimOutcome::Won => Ok(first_alert(event_id, finding, record, "first time seen")),
+        ClaimOutcome::AlreadyHeld(stored) => Ok(first_alert(event_id, finding, stored, RETRIED)),
         ClaimOutcome::Lost(Some(winner)) => Ok(seen(
             event_id,
             finding,
@@ -139,6 +135,24 @@ async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
             finding.id
         ))),
     }
+}
+
+/// Why a retried delivery alerts although the record exists: it made the record itself.
+const RETRIED: &str =
+    "first time seen (claimed by an earlier attempt of this delivery, whose answer was lost)";
+
+/// A new finding's alert, on the claim `record` holds.
+fn first_alert(event_id: &str, finding: &Finding, record: SeenRecord, why: &str) -> StepDecision {
+    let claim = record.claim(None);
+    let mut decision = StepDecision::new(
+        event_id,
+        finding,
+        DecisionKind::New,
+        why.into(),
+        Some(record),
+    );
+    decision.claim = Some(claim);
+    decision
 }
 
 fn seen(event_id: &str, finding: &Finding, record: SeenRecord, why: &str) -> StepDecision {

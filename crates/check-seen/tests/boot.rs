@@ -14,8 +14,17 @@ use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_check-seen");
 
+/// One delivery of `finding`: each call is a new execution, so its claim token is new too.
 fn check_seen(finding: serde_json::Value) -> serde_json::Value {
-    json!({ "action": "check_seen", "event_id": "boot-event", "index": 0, "finding": finding })
+    static EXECUTIONS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    json!({
+        "action": "check_seen",
+        "event_id": "boot-event",
+        "execution_id": format!("arn:aws:states:local:000000000000:execution:hushhub:boot-{n}"),
+        "index": 0,
+        "finding": finding,
+    })
 }
 
 #[test]

@@ -50,7 +50,12 @@ fn check_seen_input() -> Value {
         std::fs::read_to_string(root().join("examples/events/guardduty-ec2-crypto-mining.json"))
             .expect("sample");
     let event: Value = serde_json::from_str(&text).expect("JSON");
-    json!({ "event_id": event["id"], "index": 0, "finding": event["detail"]["findings"][0] })
+    json!({
+        "event_id": event["id"],
+        "execution_id": "arn:aws:states:local:000000000000:execution:hushhub:invoke-test",
+        "index": 0,
+        "finding": event["detail"]["findings"][0],
+    })
 }
 
 #[test]
@@ -91,9 +96,13 @@ fn a_handler_error_prints_the_lambda_error_and_exits_1() {
 fn serve_answers_each_request_line_with_its_id() {
     let dir = work_dir("serve");
     let input = check_seen_input();
+    // The same finding in another execution (its own claim token), a day later.
+    let mut next_day = input.clone();
+    next_day["execution_id"] =
+        json!("arn:aws:states:local:000000000000:execution:hushhub:next-day");
     let requests = [
         json!({"id": 1, "function": "check-seen", "input": input, "now": "2026-10-02T03:15:23Z"}),
-        json!({"id": 2, "function": "check-seen", "input": input, "now": "2026-10-03T03:15:23Z"}),
+        json!({"id": 2, "function": "check-seen", "input": next_day, "now": "2026-10-03T03:15:23Z"}),
         json!({"id": 3, "function": "no-such-function", "input": {}}),
         json!({"id": 4, "function": "age-check", "input": {"event_id": "e"}}),
     ];

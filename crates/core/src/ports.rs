@@ -80,6 +80,9 @@ pub enum ClaimOutcome {
     /// Another delivery claimed first; its record (when it still exists) comes back from the
     /// same request.
     Lost(Option<SeenRecord>),
+    /// An earlier attempt of this same delivery (same claim token) already made this claim and
+    /// its answer was lost: the caller holds the claim, as the stored record here says.
+    AlreadyHeld(SeenRecord),
 }
 
 /// Whether a release found its claim still in place.
@@ -111,7 +114,7 @@ pub trait SeenStore: Send + Sync {
 
     /// Writes `record` only if no record of its finding exists (`attribute_not_exists(pk)`).
     /// Of any number of concurrent callers exactly one gets `Won`; the others get `Lost` with the
-    /// winner's record.
+    /// winner's record, or `AlreadyHeld` when the winner carries `record`'s own claim token.
     fn claim_new(
         &self,
         record: &SeenRecord,
@@ -120,7 +123,8 @@ pub trait SeenStore: Send + Sync {
     /// Replaces the record with `updated` only if its `last_alerted_at` is still
     /// `expected_last_alerted_at` and its `alert_count` is not already `updated.alert_count`
     /// (optimistic concurrency; the count tells apart two claims made in the same millisecond):
-    /// one winner per re-alert.
+    /// one winner per re-alert. As with `claim_new`, a record already carrying `updated`'s claim
+    /// token comes back as `AlreadyHeld`.
     fn claim_realert(
         &self,
         expected_last_alerted_at: DateTime<Utc>,
@@ -128,7 +132,8 @@ pub trait SeenStore: Send + Sync {
     ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
 
     /// Gives a claim back: deletes the record of a new finding, or restores the previous alert of
-    /// a re-alert, only while `last_alerted_at` still equals `claim.claimed_at`.
+    /// a re-alert, only while `last_alerted_at` still equals `claim.claimed_at` and the record
+    /// still carries `claim.token`.
     fn release_claim(
         &self,
         claim: &Claim,

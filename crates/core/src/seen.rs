@@ -47,6 +47,11 @@ pub struct SeenRecord {
     /// Boxed: most records carry none, and a record is copied between every state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_cache: Option<Box<CachedSummary>>,
+    /// The delivery that made the last claim: a retry of that same delivery (its answer was
+    /// lost, so Step Functions ran the Task again) finds its own claim here and goes on with
+    /// the alert instead of taking it for another delivery's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_token: Option<ClaimToken>,
 }
 
 impl SeenRecord {
@@ -65,7 +70,21 @@ impl SeenRecord {
             alert_count: 1,
             expires_at: expires_at(now),
             summary_cache: None,
+            claim_token: None,
         }
+    }
+
+    /// This record as claimed by the delivery `token`.
+    pub fn claimed_by(self, token: ClaimToken) -> SeenRecord {
+        SeenRecord {
+            claim_token: Some(token),
+            ..self
+        }
+    }
+
+    /// Whether the last claim on this record was made by the delivery `token`.
+    pub fn is_claimed_by(&self, token: &ClaimToken) -> bool {
+        self.claim_token.as_ref() == Some(token)
     }
 
     /// This record after a re-alert claimed at `now`.
@@ -82,6 +101,8 @@ impl SeenRecord {
             last_alerted_at: now,
             alert_count: self.alert_count.saturating_add(1),
             expires_at: expires_at(now),
+            // A re-alert is claimed by the delivery that makes it, never the one before.
+            claim_token: None,
             ..self.clone()
         }
     }
@@ -96,6 +117,7 @@ impl SeenRecord {
         Claim {
             finding_id: self.finding_id.clone(),
             claimed_at: self.last_alerted_at,
+            token: self.claim_token.clone(),
             previous: previous.map(|p| PreviousAlert {
                 last_alerted_at: p.last_alerted_at,
                 severity: p.severity,
@@ -110,6 +132,35 @@ pub fn expires_at(last_seen_at: DateTime<Utc>) -> DateTime<Utc> {
     last_seen_at + Duration::days(RECORD_TTL_DAYS)
 }
 
+/// Which delivery of a finding made a claim: the Step Functions execution and the finding's
+/// position in its Map. A Task retried by the definition runs with the same input, so it has the
+/// same token; a second execution of the same event (Express runs at-least-once) has another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClaimToken(String);
+
+impl ClaimToken {
+    /// The token of the finding at `index` of the Map of execution `execution_id`.
+    pub fn for_delivery(execution_id: &str, index: usize) -> Self {
+        Self(format!("{execution_id}#{index}"))
+    }
+
+    /// A token as a store holds it.
+    pub fn from_stored(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClaimToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An alert claimed but not yet sent; `ReleaseClaim` gives it back if sending fails.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
@@ -117,6 +168,10 @@ pub struct Claim {
     /// The `last_alerted_at` written by the claim: the release only applies while it still holds.
     #[serde(with = "crate::timestamp")]
     pub claimed_at: DateTime<Utc>,
+    /// The delivery that claimed: the release also requires it, so a claim re-made by another
+    /// delivery in the same millisecond is never given back by this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<ClaimToken>,
     /// The alert before this one; `None` for a new finding, whose record the release deletes.
     pub previous: Option<PreviousAlert>,
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::finding::{Finding, FindingId, Severity};
 use crate::score::{Priority, Score};
-use crate::seen::{Claim, SeenRecord};
+use crate::seen::{Claim, ClaimToken, SeenRecord};
 use crate::summary::Summary;
 
 /// What happened to one finding delivery. `Seen` is internal: AgeCheck turns it into `Realert`
@@ -162,6 +162,12 @@ impl<'a> CheckSeenRequest<'a> {
                     .and_then(Value::as_str)
                     .ok_or("event_id: expected a string")?
                     .to_owned();
+                let execution_id = object
+                    .get("execution_id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !id.is_empty())
+                    .ok_or("execution_id: expected a non-empty string")?
+                    .to_owned();
                 let index = object
                     .get("index")
                     .and_then(Value::as_u64)
@@ -176,6 +182,7 @@ impl<'a> CheckSeenRequest<'a> {
                 };
                 Ok(Self::CheckSeen(CheckSeenInput {
                     event_id,
+                    execution_id,
                     index,
                     finding,
                 }))
@@ -200,15 +207,26 @@ impl<'de> Deserialize<'de> for CheckSeenRequest<'static> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckSeenInput<'a> {
     pub event_id: String,
+    /// `$$.Execution.Id`: with `index`, which delivery this is (its [`ClaimToken`]).
+    pub execution_id: String,
     /// Position in `detail.findings`, so errors can name `detail.findings[N]`.
     pub index: usize,
     pub finding: Cow<'a, Value>,
+}
+
+impl CheckSeenInput<'_> {
+    /// The token any claim of this delivery carries.
+    pub fn claim_token(&self) -> ClaimToken {
+        ClaimToken::for_delivery(&self.execution_id, self.index)
+    }
 }
 
 /// The compact finding and the decision on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckSeenOutput {
     pub event_id: String,
+    /// Handed on to AgeCheck, which claims re-alerts for the same delivery.
+    pub claim_token: ClaimToken,
     pub finding: Finding,
     pub decision: StepDecision,
 }
@@ -230,6 +248,7 @@ pub struct ReleaseClaimOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgeCheckInput {
     pub event_id: String,
+    pub claim_token: ClaimToken,
     pub finding: FindingHeadline,
     pub record: SeenRecord,
 }

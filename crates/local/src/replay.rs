@@ -115,8 +115,21 @@ pub struct LocalPipeline<R, Z, M> {
     functions: Functions<R, Z, M>,
     clock: Arc<FixedClock>,
     runtime: tokio::runtime::Runtime,
+    /// Names this pipeline's executions apart from any earlier run's on the same state file.
+    run_id: String,
+    executions: u64,
     /// Keep each execution's trace (for tests and `--trace`).
     pub trace: bool,
+}
+
+/// Execution ids are what claims are told apart by (their tokens), so two runs must never reuse
+/// one: a replay resumed on an old state file would otherwise take another run's claim for its
+/// own. The time and the process id make one that no earlier run on this machine had.
+fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{:x}", std::process::id())
 }
 
 impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
@@ -143,6 +156,8 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
             functions,
             clock,
             runtime,
+            run_id: new_run_id(),
+            executions: 0,
             trace: false,
         })
     }
@@ -181,8 +196,12 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
         let titles: Vec<Option<String>> =
             event.findings().iter().map(|f| text(f, "Title")).collect();
         let event_id = event.id().to_owned();
+        self.executions += 1;
         let options = ExecutionOptions {
-            execution_id: format!("local:{event_id}"),
+            execution_id: format!(
+                "arn:aws:states:local:000000000000:execution:hushhub:{}-{}",
+                self.run_id, self.executions
+            ),
             trace: self.trace,
             ..Default::default()
         };

@@ -11,7 +11,7 @@ use hushhub_core::finding::{AccountId, FindingId, Severity};
 use hushhub_core::ports::{
     ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
 };
-use hushhub_core::seen::{Claim, SeenRecord};
+use hushhub_core::seen::{Claim, ClaimToken, SeenRecord};
 use hushhub_core::summary_cache::CachedSummary;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -29,14 +29,15 @@ CREATE TABLE IF NOT EXISTS seen (
     alert_count     INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
     summary_inputs_hash TEXT,
-    summary         TEXT
+    summary         TEXT,
+    claim_token     TEXT
 ) WITHOUT ROWID;";
 
-/// The summary cache's columns, added to state files made before it (each is NULL until a
-/// model-written summary is cached).
-const SUMMARY_COLUMNS: [&str; 2] = ["summary_inputs_hash", "summary"];
+/// Columns added since the first state files: the summary cache's two (NULL until a
+/// model-written summary is cached) and the claim token (NULL on records claimed before it).
+const ADDED_COLUMNS: [&str; 3] = ["summary_inputs_hash", "summary", "claim_token"];
 
-const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at, summary_inputs_hash, summary";
+const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at, summary_inputs_hash, summary, claim_token";
 
 /// Seen findings in a SQLite file (or in memory).
 pub struct SqliteSeenStore {
@@ -78,7 +79,7 @@ impl SqliteSeenStore {
 
     fn with_connection(conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(failed)?;
-        add_missing_summary_columns(&conn)?;
+        add_missing_columns(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -118,8 +119,8 @@ impl SqliteSeenStore {
     }
 }
 
-/// Brings a state file written before the summary cache up to the current schema.
-fn add_missing_summary_columns(conn: &Connection) -> Result<(), StoreError> {
+/// Brings a state file written by an earlier version up to the current schema.
+fn add_missing_columns(conn: &Connection) -> Result<(), StoreError> {
     let mut stmt = conn
         .prepare("SELECT name FROM pragma_table_info('seen')")
         .map_err(failed)?;
@@ -128,13 +129,24 @@ fn add_missing_summary_columns(conn: &Connection) -> Result<(), StoreError> {
         .map_err(failed)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(failed)?;
-    for column in SUMMARY_COLUMNS {
+    for column in ADDED_COLUMNS {
         if !present.iter().any(|p| p == column) {
             conn.execute_batch(&format!("ALTER TABLE seen ADD COLUMN {column} TEXT"))
                 .map_err(failed)?;
         }
     }
     Ok(())
+}
+
+/// What a claim that changed nothing learns from the record now stored: an earlier attempt of
+/// the same delivery made it (`AlreadyHeld`), or another delivery did (`Lost`).
+fn lost_claim(current: Option<SeenRecord>, claimed: &SeenRecord) -> ClaimOutcome {
+    match (current, &claimed.claim_token) {
+        (Some(current), Some(token)) if current.is_claimed_by(token) => {
+            ClaimOutcome::AlreadyHeld(current)
+        }
+        (current, _) => ClaimOutcome::Lost(current),
+    }
 }
 
 /// Executes through the statement cache: parsing the SQL again on every call cost more than the
@@ -179,6 +191,10 @@ fn from_row(row: &Row<'_>) -> Result<SeenRecord, StoreError> {
             .map_err(|_| corrupt("bad alert_count".into()))?,
         expires_at: time(10)?,
         summary_cache: cached_summary(row).map(Box::new),
+        claim_token: row
+            .get::<_, Option<String>>(13)
+            .map_err(failed)?
+            .map(ClaimToken::from_stored),
     })
 }
 
@@ -198,7 +214,7 @@ impl SeenStore for SqliteSeenStore {
     async fn claim_new(&self, r: &SeenRecord) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
         let inserted = run(&conn,
-                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(pk) DO NOTHING"),
+                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(pk) DO NOTHING"),
                 params![
                     r.finding_id.as_str(),
                     r.product_arn,
@@ -213,16 +229,14 @@ impl SeenStore for SqliteSeenStore {
                     millis(r.expires_at),
                     r.summary_cache.as_deref().map(|c| c.inputs_hash.as_str()),
                     r.summary_cache.as_deref().map(CachedSummary::summary_json),
+                    r.claim_token.as_ref().map(ClaimToken::as_str),
                 ],
             )
             .map_err(failed)?;
         if inserted == 1 {
             Ok(ClaimOutcome::Won)
         } else {
-            Ok(ClaimOutcome::Lost(Self::read(
-                &conn,
-                r.finding_id.as_str(),
-            )?))
+            Ok(lost_claim(Self::read(&conn, r.finding_id.as_str())?, r))
         }
     }
 
@@ -235,7 +249,7 @@ impl SeenStore for SqliteSeenStore {
         // `alert_count <> ?6`, as in DynamoDB: two claims from one read in the same millisecond
         // (an escalation right after an alert) would otherwise both pass the `last_alerted_at` test.
         let updated = run(&conn,
-                "UPDATE seen SET title = ?2, severity = ?3, last_seen_at = ?4, last_alerted_at = ?5, alert_count = ?6, expires_at = ?7
+                "UPDATE seen SET title = ?2, severity = ?3, last_seen_at = ?4, last_alerted_at = ?5, alert_count = ?6, expires_at = ?7, claim_token = ?9
                  WHERE pk = ?1 AND last_alerted_at = ?8 AND alert_count <> ?6",
                 params![
                     r.finding_id.as_str(),
@@ -246,31 +260,34 @@ impl SeenStore for SqliteSeenStore {
                     i64::from(r.alert_count),
                     millis(r.expires_at),
                     millis(expected),
+                    r.claim_token.as_ref().map(ClaimToken::as_str),
                 ],
             )
             .map_err(failed)?;
         if updated == 1 {
             Ok(ClaimOutcome::Won)
         } else {
-            Ok(ClaimOutcome::Lost(Self::read(
-                &conn,
-                r.finding_id.as_str(),
-            )?))
+            Ok(lost_claim(Self::read(&conn, r.finding_id.as_str())?, r))
         }
     }
 
     async fn release_claim(&self, claim: &Claim) -> Result<ReleaseOutcome, StoreError> {
         let conn = self.lock();
+        let token = claim.token.as_ref().map(ClaimToken::as_str);
         let changed = match &claim.previous {
+            // `?3 IS NULL`: a claim without a token (made before tokens) is held by its time alone.
             None => run(&conn,
-                "DELETE FROM seen WHERE pk = ?1 AND last_alerted_at = ?2",
-                params![claim.finding_id.as_str(), millis(claim.claimed_at)],
+                "DELETE FROM seen WHERE pk = ?1 AND last_alerted_at = ?2 AND (?3 IS NULL OR claim_token = ?3)",
+                params![claim.finding_id.as_str(), millis(claim.claimed_at), token],
             ),
+            // The token goes with the claim it named: the restored alert's own is not known.
             Some(p) => run(&conn,
-                "UPDATE seen SET last_alerted_at = ?3, severity = ?4, alert_count = ?5 WHERE pk = ?1 AND last_alerted_at = ?2",
+                "UPDATE seen SET last_alerted_at = ?4, severity = ?5, alert_count = ?6, claim_token = NULL
+                 WHERE pk = ?1 AND last_alerted_at = ?2 AND (?3 IS NULL OR claim_token = ?3)",
                 params![
                     claim.finding_id.as_str(),
                     millis(claim.claimed_at),
+                    token,
                     millis(p.last_alerted_at),
                     p.severity.label(),
                     i64::from(p.alert_count)
@@ -397,6 +414,7 @@ mod tests {
             alert_count: 1,
             expires_at: t("2027-01-30T10:00:00.123Z"),
             summary_cache: None,
+            claim_token: None,
         }
     }
 

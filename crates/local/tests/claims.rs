@@ -1,10 +1,11 @@
 //! The SQLite store's claims have exactly one winner, as `SeenStore` promises, even when
-//! concurrent deliveries claim in the same millisecond.
+//! concurrent deliveries claim in the same millisecond; and a delivery retried after its claim
+//! landed finds that claim its own.
 
 use chrono::{DateTime, Utc};
 use hushhub_core::finding::{Finding, Severity};
-use hushhub_core::ports::{ClaimOutcome, SeenStore};
-use hushhub_core::seen::SeenRecord;
+use hushhub_core::ports::{ClaimOutcome, ReleaseOutcome, SeenStore};
+use hushhub_core::seen::{ClaimToken, SeenRecord};
 use hushhub_local::SqliteSeenStore;
 use serde_json::Value;
 
@@ -58,5 +59,79 @@ async fn two_escalations_in_the_alerts_millisecond_have_one_winner() {
             .expect("read")
             .map(|r| r.alert_count),
         Some(2)
+    );
+}
+
+fn delivery(execution: &str) -> ClaimToken {
+    ClaimToken::for_delivery(
+        &format!("arn:aws:states:local:000000000000:execution:hushhub:{execution}"),
+        0,
+    )
+}
+
+#[tokio::test]
+async fn retried_delivery_finds_its_own_claims_and_another_delivery_does_not() {
+    let store = SqliteSeenStore::in_memory().expect("store");
+    let f = finding();
+    let first_try = at("2026-10-01T09:00:00Z");
+    let claimed = SeenRecord::first_sighting(&f, first_try).claimed_by(delivery("a"));
+    assert_eq!(store.claim_new(&claimed).await, Ok(ClaimOutcome::Won));
+
+    // The same delivery retried a second later: its own claim, as first written.
+    let retry =
+        SeenRecord::first_sighting(&f, at("2026-10-01T09:00:01Z")).claimed_by(delivery("a"));
+    assert_eq!(
+        store.claim_new(&retry).await,
+        Ok(ClaimOutcome::AlreadyHeld(claimed.clone()))
+    );
+    let other = SeenRecord::first_sighting(&f, first_try).claimed_by(delivery("b"));
+    assert_eq!(
+        store.claim_new(&other).await,
+        Ok(ClaimOutcome::Lost(Some(claimed.clone())))
+    );
+
+    // A re-alert claimed by delivery "c", then retried by it: held; by "d": lost.
+    let later = at("2026-10-03T09:00:00Z");
+    let realert = claimed.realerted(&f, later).claimed_by(delivery("c"));
+    assert_eq!(
+        store.claim_realert(claimed.last_alerted_at, &realert).await,
+        Ok(ClaimOutcome::Won)
+    );
+    let realert_retry = claimed
+        .realerted(&f, at("2026-10-03T09:00:02Z"))
+        .claimed_by(delivery("c"));
+    assert_eq!(
+        store
+            .claim_realert(claimed.last_alerted_at, &realert_retry)
+            .await,
+        Ok(ClaimOutcome::AlreadyHeld(realert.clone()))
+    );
+    let realert_other = claimed.realerted(&f, later).claimed_by(delivery("d"));
+    assert_eq!(
+        store
+            .claim_realert(claimed.last_alerted_at, &realert_other)
+            .await,
+        Ok(ClaimOutcome::Lost(Some(realert.clone())))
+    );
+
+    // Only the holder's token releases: "d" claims nothing back, "c" puts the first alert back.
+    assert_eq!(
+        store
+            .release_claim(&realert_other.claim(Some(&claimed)))
+            .await,
+        Ok(ReleaseOutcome::NoLongerHeld)
+    );
+    assert_eq!(
+        store.release_claim(&realert.claim(Some(&claimed))).await,
+        Ok(ReleaseOutcome::Released)
+    );
+    let restored = store.record(f.id.as_str()).expect("read").expect("kept");
+    assert_eq!(
+        (
+            restored.alert_count,
+            restored.last_alerted_at,
+            restored.claim_token
+        ),
+        (1, claimed.last_alerted_at, None)
     );
 }

@@ -5,7 +5,9 @@
 //! emulator's sent mail and the table's items.
 //!
 //! A delivery does not retry: where the definition's `Retry` would run a state again, the test
-//! does so itself, after checking that the error name is one the `Retry` matches.
+//! does so itself with the same [`Delivery`] (one execution, so the same claim token), after
+//! checking that the error name is one the `Retry` matches. A new `Delivery` of the same event is
+//! a second execution of it, as Express's at-least-once delivery makes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +31,23 @@ use serde_json::{Value, json};
 
 use crate::common::{TestAws, at, http, unique};
 use crate::converse_stub::{Answer, ConverseStub};
+
+/// One execution's delivery of a finding: the event it came in and the execution running it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub event_id: String,
+    pub execution_id: String,
+}
+
+impl Delivery {
+    /// A new execution of event `event_id`.
+    pub fn of_event(event_id: &str) -> Self {
+        Self {
+            event_id: event_id.to_owned(),
+            execution_id: unique("arn:aws:states:us-east-1:111122223333:express:hushhub:exec"),
+        }
+    }
+}
 
 /// How one delivery ended, as the definition's terminal states would say it.
 #[derive(Debug, Clone)]
@@ -179,14 +198,15 @@ impl AlertPath {
         self.clock.set(self.clock.now() + by);
     }
 
-    /// CheckSeen on the first finding of event `event_id`, as the Map hands it over.
+    /// CheckSeen on the first finding of `delivery`'s event, as the Map hands it over.
     pub async fn check_seen(
         &self,
-        event_id: &str,
+        delivery: &Delivery,
         raw: &Value,
     ) -> Result<CheckSeenOutput, &'static str> {
         let request = CheckSeenRequest::CheckSeen(CheckSeenInput {
-            event_id: event_id.to_owned(),
+            event_id: delivery.event_id.clone(),
+            execution_id: delivery.execution_id.clone(),
             index: 0,
             finding: std::borrow::Cow::Borrowed(raw),
         });
@@ -201,6 +221,7 @@ impl AlertPath {
     pub async fn after_check_seen(&self, checked: CheckSeenOutput) -> Ended {
         let CheckSeenOutput {
             event_id,
+            claim_token,
             finding,
             decision,
         } = checked;
@@ -208,6 +229,7 @@ impl AlertPath {
             DecisionKind::Seen => {
                 let input = AgeCheckInput {
                     event_id: event_id.clone(),
+                    claim_token,
                     finding: (&finding).into(),
                     record: decision.record.clone().expect("a seen record"),
                 };
@@ -282,9 +304,15 @@ impl AlertPath {
         Ended::SendFailed { error, released }
     }
 
-    /// One delivery of `raw` in event `event_id`, from CheckSeen to its terminal state.
+    /// One delivery of `raw` in a new execution of event `event_id`, from CheckSeen to its
+    /// terminal state.
     pub async fn deliver_in(&self, event_id: &str, raw: &Value) -> Ended {
-        match self.check_seen(event_id, raw).await {
+        self.deliver_as(&Delivery::of_event(event_id), raw).await
+    }
+
+    /// One attempt of `delivery` (a first run, or the definition's `Retry` running it again).
+    pub async fn deliver_as(&self, delivery: &Delivery, raw: &Value) -> Ended {
+        match self.check_seen(delivery, raw).await {
             Ok(checked) => self.after_check_seen(checked).await,
             Err(error) => Ended::TaskFailed {
                 state: "CheckSeen",
@@ -302,10 +330,10 @@ impl AlertPath {
     /// `Retry` matches, the delivery runs again (at most `MaxAttempts` more times), as the
     /// definition would: a busy emulator may time a request out under a hundred racers.
     pub async fn deliver_retrying(&self, raw: &Value) -> Ended {
-        let event_id = unique("event");
+        let delivery = Delivery::of_event(&unique("event"));
         let mut retries = 0;
         loop {
-            let ended = self.deliver_in(&event_id, raw).await;
+            let ended = self.deliver_as(&delivery, raw).await;
             let Ended::TaskFailed { state, error } = &ended else {
                 return ended;
             };

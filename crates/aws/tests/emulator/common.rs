@@ -114,6 +114,31 @@ impl TestAws {
 
     /// Fails the next `times` requests of `service:operation` signed by this test.
     pub fn arm_fault(&self, service: &str, operation: &str, error: &str, status: u16, times: u32) {
+        self.arm(service, operation, error, status, times, "before");
+    }
+
+    /// As [`TestAws::arm_fault`], but each faulted request is applied first: its answer, not
+    /// its effect, is what fails (a write that landed, its response lost on the way back).
+    pub fn arm_fault_after(
+        &self,
+        service: &str,
+        operation: &str,
+        error: &str,
+        status: u16,
+        times: u32,
+    ) {
+        self.arm(service, operation, error, status, times, "after");
+    }
+
+    fn arm(
+        &self,
+        service: &str,
+        operation: &str,
+        error: &str,
+        status: u16,
+        times: u32,
+        when: &str,
+    ) {
         let (code, body) = http(
             "POST",
             "/hushhub/faults",
@@ -125,6 +150,7 @@ impl TestAws {
                 "times": times,
                 "message": format!("injected {error} for a hushhub-aws test"),
                 "access_key": self.access_key,
+                "when": when,
             }])),
         );
         assert_eq!(code, 200, "arming a fault: {body}");
@@ -213,6 +239,7 @@ pub fn first_sighting(id: &str, severity: Severity, now: DateTime<Utc>) -> SeenR
         alert_count: 1,
         expires_at: hushhub_core::seen::expires_at(now),
         summary_cache: None,
+        claim_token: None,
     }
 }
 

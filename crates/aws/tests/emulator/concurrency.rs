@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-use crate::alert_path::{AlertPath, Ended, model_reply};
+use crate::alert_path::{AlertPath, Delivery, Ended, model_reply};
 use crate::common::{asff, unique};
 use crate::converse_stub::Answer;
 
@@ -144,8 +144,14 @@ async fn duplicate_executions_interleaved_send_one_email() {
     let event_id = unique("event");
 
     // Both executions pass CheckSeen before either goes on; the later one then finishes first.
-    let a = p.check_seen(&event_id, &raw).await.expect("check-seen a");
-    let b = p.check_seen(&event_id, &raw).await.expect("check-seen b");
+    let a = p
+        .check_seen(&Delivery::of_event(&event_id), &raw)
+        .await
+        .expect("check-seen a");
+    let b = p
+        .check_seen(&Delivery::of_event(&event_id), &raw)
+        .await
+        .expect("check-seen b");
     let b = p.after_check_seen(b).await;
     let a = p.after_check_seen(a).await;
 

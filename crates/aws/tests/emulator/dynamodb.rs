@@ -21,7 +21,7 @@ use hushhub_aws::clients::AwsClients;
 use hushhub_aws::dynamodb::{DynamoSeenStore, attr, item_from_record};
 use hushhub_core::finding::{FindingId, Severity};
 use hushhub_core::ports::{ClaimOutcome, ReleaseOutcome, SeenStore, StoreError};
-use hushhub_core::seen::SeenRecord;
+use hushhub_core::seen::{ClaimToken, SeenRecord};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -202,7 +202,7 @@ impl Intercept for LoseFirstPutItemAnswer {
 }
 
 #[tokio::test]
-async fn claim_new_whose_answer_was_lost_is_still_won_on_retry() {
+async fn claim_new_whose_answer_was_lost_is_held_on_retry() {
     let aws = TestAws::new("lost_answer").await;
     let table_owner = aws.store().await;
     let lossy = AwsClients::from_sdk_config(aws.clients.sdk_config().clone())
@@ -213,12 +213,13 @@ async fn claim_new_whose_answer_was_lost_is_still_won_on_retry() {
         &unique("finding/lost-answer"),
         Severity::High,
         at("2026-11-30T09:00:00Z"),
-    );
+    )
+    .claimed_by(ClaimToken::for_delivery(&unique("execution"), 0));
 
     assert_eq!(
         store.claim_new(&record).await,
-        Ok(ClaimOutcome::Won),
-        "the retry finds its own claim token and knows it won"
+        Ok(ClaimOutcome::AlreadyHeld(record.clone())),
+        "the retry finds its own claim token and knows it holds the claim"
     );
     assert_eq!(
         aws.counter.get("dynamodb:PutItem"),
@@ -226,11 +227,39 @@ async fn claim_new_whose_answer_was_lost_is_still_won_on_retry() {
         "first attempt + retry"
     );
     // Another delivery of the same finding still loses.
+    let other = record
+        .clone()
+        .claimed_by(ClaimToken::for_delivery(&unique("execution"), 0));
     assert_eq!(
-        store.claim_new(&record).await,
+        store.claim_new(&other).await,
         Ok(ClaimOutcome::Lost(Some(record.clone())))
     );
     assert_eq!(all_records(&store).await, vec![record]);
+}
+
+#[tokio::test]
+async fn release_by_a_delivery_that_no_longer_holds_the_claim_changes_nothing() {
+    let aws = TestAws::new("release_token").await;
+    let store = aws.store().await;
+    let now = at("2026-11-30T10:00:00Z");
+    let mine = ClaimToken::for_delivery(&unique("execution"), 0);
+    let theirs = ClaimToken::for_delivery(&unique("execution"), 0);
+    let record = first_sighting(&unique("finding/release-token"), Severity::High, now);
+    let held = record.clone().claimed_by(theirs);
+    assert_eq!(store.claim_new(&held).await, Ok(ClaimOutcome::Won));
+
+    // Same finding, same claim time, another delivery's token: not ours to give back.
+    let stale = record.clone().claimed_by(mine).claim(None);
+    assert_eq!(
+        store.release_claim(&stale).await,
+        Ok(ReleaseOutcome::NoLongerHeld)
+    );
+    assert_eq!(store.get(&record.finding_id).await, Ok(Some(held.clone())));
+    assert_eq!(
+        store.release_claim(&held.claim(None)).await,
+        Ok(ReleaseOutcome::Released)
+    );
+    assert_eq!(store.get(&record.finding_id).await, Ok(None));
 }
 
 #[tokio::test]

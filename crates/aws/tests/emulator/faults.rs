@@ -16,7 +16,7 @@ use hushhub_core::seen::expires_at;
 use hushhub_core::steps::DecisionKind;
 use hushhub_core::summary::SummarySource;
 
-use crate::alert_path::{AlertPath, Ended, model_reply, retry_policy};
+use crate::alert_path::{AlertPath, Delivery, Ended, model_reply, retry_policy};
 use crate::common::{TestAws, asff, at, first_sighting, on_big_stack, unique};
 use crate::converse_stub::Answer;
 
@@ -168,7 +168,8 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
     let raw = finding("finding/ddb-throttle", "HIGH");
     let (retried, _) = retry_policy("CheckSeen");
     assert!(retried.iter().any(|r| r == error_names::TRANSIENT));
-    let event_id = unique("event");
+    // One execution throughout: each step below is the definition's Retry running it again.
+    let delivery = Delivery::of_event(&unique("event"));
 
     // The look (GetItem) throttled on every SDK attempt.
     p.aws.arm_fault(
@@ -178,7 +179,7 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
         400,
         SDK_ATTEMPTS,
     );
-    let ended = p.deliver_in(&event_id, &raw).await;
+    let ended = p.deliver_as(&delivery, &raw).await;
     assert!(
         matches!(
             ended,
@@ -199,7 +200,7 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
         400,
         SDK_ATTEMPTS,
     );
-    let ended = p.deliver_in(&event_id, &raw).await;
+    let ended = p.deliver_as(&delivery, &raw).await;
     assert!(
         matches!(
             ended,
@@ -214,7 +215,7 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
     assert!(p.outbox().is_empty());
 
     // The Retry runs CheckSeen again on the same input, and it alerts once.
-    let ended = p.deliver_in(&event_id, &raw).await;
+    let ended = p.deliver_as(&delivery, &raw).await;
     assert_eq!(ended.kind(), Some(DecisionKind::New), "{ended:?}");
     assert_eq!(p.outbox().len(), 1);
 }
@@ -235,8 +236,8 @@ async fn dynamodb_throttling_a_realert_claim_is_retried_and_alerts_once() {
         400,
         SDK_ATTEMPTS,
     );
-    let event_id = unique("event");
-    let ended = p.deliver_in(&event_id, &raw).await;
+    let delivery = Delivery::of_event(&unique("event"));
+    let ended = p.deliver_as(&delivery, &raw).await;
     assert!(
         matches!(
             ended,
@@ -249,9 +250,97 @@ async fn dynamodb_throttling_a_realert_claim_is_retried_and_alerts_once() {
     );
     assert_eq!(p.records().await[0].alert_count, 1, "no claim was written");
 
-    let ended = p.deliver_in(&event_id, &raw).await;
+    let ended = p.deliver_as(&delivery, &raw).await;
     assert_eq!(ended.kind(), Some(DecisionKind::Realert), "{ended:?}");
     assert_eq!(p.outbox().len(), 2);
+    assert_eq!(p.records().await[0].alert_count, 2);
+}
+
+#[tokio::test]
+async fn claim_that_landed_with_its_answer_lost_is_retried_and_alerts_once() {
+    let p = path("claim_answer_lost").await;
+    let raw = finding("finding/claim-answer-lost", "HIGH");
+    let (retried, _) = retry_policy("CheckSeen");
+    assert!(retried.iter().any(|r| r == error_names::TRANSIENT));
+    // The claim (PutItem) lands, and no SDK attempt gets an answer back: the SDK's retries
+    // fail too, so CheckSeen fails with a transient error after its claim was written.
+    p.aws.arm_fault_after(
+        "dynamodb",
+        "PutItem",
+        "InternalServerError",
+        500,
+        SDK_ATTEMPTS,
+    );
+    let delivery = Delivery::of_event(&unique("event"));
+
+    let ended = p.deliver_as(&delivery, &raw).await;
+    assert!(
+        matches!(
+            ended,
+            Ended::TaskFailed {
+                state: "CheckSeen",
+                error: error_names::TRANSIENT
+            }
+        ),
+        "{ended:?}"
+    );
+    assert_eq!(p.records().await.len(), 1, "the claim landed");
+    assert!(p.outbox().is_empty());
+
+    // The definition's Retry: the same execution finds its own claim and alerts.
+    let retried = p.deliver_as(&delivery, &raw).await;
+    assert_eq!(retried.kind(), Some(DecisionKind::New), "{retried:?}");
+    assert_eq!(p.outbox().len(), 1);
+
+    // A second execution of the same event (Express's at-least-once) stays quiet.
+    let duplicate = p.deliver_in(&delivery.event_id, &raw).await;
+    assert_eq!(
+        duplicate.kind(),
+        Some(DecisionKind::Suppressed),
+        "{duplicate:?}"
+    );
+    assert_eq!(p.outbox().len(), 1, "one email in total");
+    assert_eq!(p.records().await[0].alert_count, 1);
+}
+
+#[tokio::test]
+async fn realert_claim_that_landed_with_its_answer_lost_is_retried_and_realerts_once() {
+    let p = path("realert_answer_lost").await;
+    let raw = finding("finding/realert-answer-lost", "CRITICAL");
+    assert_eq!(p.deliver(&raw).await.kind(), Some(DecisionKind::New));
+    p.advance(Duration::days(1));
+    let delivery = Delivery::of_event(&unique("event"));
+    let checked = p.check_seen(&delivery, &raw).await.expect("check-seen");
+    assert_eq!(checked.decision.kind, DecisionKind::Seen);
+    p.aws.arm_fault_after(
+        "dynamodb",
+        "UpdateItem",
+        "InternalServerError",
+        500,
+        SDK_ATTEMPTS,
+    );
+
+    let ended = p.after_check_seen(checked.clone()).await;
+    assert!(
+        matches!(
+            ended,
+            Ended::TaskFailed {
+                state: "AgeCheck",
+                error: error_names::TRANSIENT
+            }
+        ),
+        "{ended:?}"
+    );
+    assert_eq!(
+        p.records().await[0].alert_count,
+        2,
+        "the re-alert claim landed"
+    );
+
+    // AgeCheck's Retry: the same input again.
+    let retried = p.after_check_seen(checked).await;
+    assert_eq!(retried.kind(), Some(DecisionKind::Realert), "{retried:?}");
+    assert_eq!(p.outbox().len(), 2, "the first alert and one re-alert");
     assert_eq!(p.records().await[0].alert_count, 2);
 }
 

@@ -169,6 +169,7 @@ impl Deployed {
         let event_id = unique("event");
         let request = CheckSeenRequest::CheckSeen(CheckSeenInput {
             event_id: event_id.clone(),
+            execution_id: unique("execution"),
             index: 0,
             finding: std::borrow::Cow::Borrowed(raw),
         });
@@ -183,6 +184,7 @@ impl Deployed {
                     &self.age_check,
                     AgeCheckInput {
                         event_id: event_id.clone(),
+                        claim_token: checked.claim_token.clone(),
                         finding: (&checked.finding).into(),
                         record,
                     },

@@ -11,6 +11,7 @@ use hushhub_core::config::AlertPolicy;
 use hushhub_core::finding::FindingId;
 use hushhub_core::ports::{Clock, FixedClock, SeenStore, SendError};
 use hushhub_core::score::score;
+use hushhub_core::seen::ClaimToken;
 use hushhub_core::steps::{
     AgeCheckInput, Assessment, CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind,
     ReleaseClaimInput, RenderInput, StepDecision,
@@ -56,6 +57,7 @@ impl Pipeline {
     async fn deliver(&self, finding: &Value) -> CheckSeenOutput {
         let request = CheckSeenRequest::CheckSeen(CheckSeenInput {
             event_id: unique("event"),
+            execution_id: unique("execution"),
             index: 0,
             finding: std::borrow::Cow::Borrowed(finding),
         });
@@ -68,6 +70,7 @@ impl Pipeline {
     async fn age_check(&self, checked: &CheckSeenOutput) -> StepDecision {
         let input = AgeCheckInput {
             event_id: checked.decision.outcome.event_id.clone(),
+            claim_token: checked.claim_token.clone(),
             finding: (&checked.finding).into(),
             record: checked.decision.record.clone().expect("a seen record"),
         };
@@ -155,7 +158,11 @@ async fn due_finding_realerts_once_with_one_read_and_one_conditional_write() {
         ]
     );
     // A second delivery that read the record before the claim loses the re-alert.
-    let raced = p.age_check(&seen).await;
+    let other_delivery = CheckSeenOutput {
+        claim_token: ClaimToken::for_delivery(&unique("execution"), 0),
+        ..seen.clone()
+    };
+    let raced = p.age_check(&other_delivery).await;
     assert_eq!(raced.kind, DecisionKind::Suppressed, "{}", raced.reason);
     let stored = p
         .store

@@ -11,7 +11,7 @@ use hushhub_aws::bedrock::{BedrockSummariser, DEFAULT_BUDGET, DEFAULT_MODEL_ID};
 use hushhub_aws::dynamodb::{DynamoSeenStore, attr};
 use hushhub_core::finding::{Finding, FindingId, Severity};
 use hushhub_core::ports::{ClaimOutcome, FixedClock, ReleaseOutcome, SeenStore, SummaryCache};
-use hushhub_core::seen::{RenotifyPolicy, SeenRecord};
+use hushhub_core::seen::{ClaimToken, RenotifyPolicy, SeenRecord};
 use hushhub_core::steps::{AgeCheckInput, AssessInput, DecisionKind, StepDecision};
 use hushhub_core::summary::{Summary, SummarySource};
 use hushhub_core::summary_cache::{CachedSummary, SummaryInputsHash};
@@ -287,6 +287,7 @@ async fn realert_of_an_unchanged_finding_reads_its_summary_from_the_table_and_as
         &age_check,
         AgeCheckInput {
             event_id: "event-2".into(),
+            claim_token: ClaimToken::for_delivery(&unique("execution"), 0),
             finding: (&finding).into(),
             record: seen,
         },
