@@ -87,6 +87,10 @@ fail_start() {
   exit 1
 }
 
+# Created here, not by the background job's redirections: the loop below may read them before
+# that job has opened them (seen on a loaded machine: sed failed, and set -e ended the run).
+: >"$SERVER_OUT"
+: >"$SERVER_LOG"
 "$VENV/bin/python" "$LAUNCHER" -p 0 --exit-with-parent </dev/null >"$SERVER_OUT" 2>"$SERVER_LOG" &
 SERVER_PID=$!
 
