@@ -28,6 +28,32 @@ locals {
     "detail-type" = ["Security Hub Findings - Imported"]
     detail        = { findings = local.findings_filter }
   })
+
+  # The same filter on the new Security Hub's OCSF findings ("Findings Imported
+  # V2"): the severity caption is title case there and FATAL alerts as CRITICAL;
+  # status_id 3/4/5 (suppressed, resolved, archived), a closed activity
+  # (activity_id 3) and a passed control (compliance.status_id 1) end a finding.
+  ocsf_severities = distinct(flatten([
+    for severity in var.alert_severities :
+    severity == "CRITICAL" ? ["Critical", "Fatal"] : [title(lower(severity))]
+  ]))
+  findings_v2_filter = merge(
+    { for key, products in { metadata = { product = { name = var.alert_products } } } : key => products if length(var.alert_products) > 0 },
+    {
+      "$or" = [
+        { severity = local.ocsf_severities },
+        { status_id = [3, 4, 5] },
+        { activity_id = [3] },
+        { compliance = { status_id = [1] } },
+      ]
+    },
+  )
+
+  findings_v2_event_pattern = jsonencode({
+    source        = ["aws.securityhub"]
+    "detail-type" = ["Findings Imported V2"]
+    detail        = { findings = local.findings_v2_filter }
+  })
 }
 
 resource "aws_cloudwatch_event_rule" "findings" {
@@ -48,6 +74,30 @@ resource "aws_cloudwatch_event_target" "findings" {
   # A failed StartExecution (throttling, a role being replaced) must not lose an
   # alert: retry for as long as EventBridge allows, then dead-letter. Replays
   # are safe, the dedup claims absorb them.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "findings_v2" {
+  name          = "${var.name}-findings-imported-v2"
+  description   = "hushhub: OCSF findings of the new Security Hub to alert on, and the updates that end a finding."
+  event_pattern = local.findings_v2_event_pattern
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "findings_v2" {
+  rule     = aws_cloudwatch_event_rule.findings_v2.name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.eventbridge.arn
+
+  # Same delivery guarantees as the ASFF rule above.
   retry_policy {
     maximum_event_age_in_seconds = 86400
     maximum_retry_attempts       = 185
@@ -120,7 +170,7 @@ data "aws_iam_policy_document" "dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.findings.arn, aws_cloudwatch_event_rule.reaper.arn]
+      values   = [aws_cloudwatch_event_rule.findings.arn, aws_cloudwatch_event_rule.findings_v2.arn, aws_cloudwatch_event_rule.reaper.arn]
     }
   }
 }

@@ -18,6 +18,7 @@ locals {
     HUSHHUB_SECURITYHUB_NOTES_ENABLED = tostring(var.securityhub_notes_enabled)
     HUSHHUB_SES_CONFIGURATION_SET     = var.ses_configuration_set == null ? "" : var.ses_configuration_set
     HUSHHUB_ACCOUNT_ALIASES           = join(",", [for account, alias in var.account_aliases : "${account}=${alias}"])
+    HUSHHUB_SILENCES                  = jsonencode([for s in var.silences : { for k, v in s : k => v if v != null }])
   }
 
   severity_order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]

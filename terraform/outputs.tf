@@ -53,6 +53,11 @@ output "event_rule_arn" {
   value       = aws_cloudwatch_event_rule.findings.arn
 }
 
+output "event_rule_v2_arn" {
+  description = "ARN of the EventBridge rule on \"Findings Imported V2\" (OCSF findings of the new Security Hub)."
+  value       = aws_cloudwatch_event_rule.findings_v2.arn
+}
+
 output "eventbridge_role_arn" {
   description = "IAM role ARN EventBridge uses to start the state machine."
   value       = aws_iam_role.eventbridge.arn
@@ -92,4 +97,9 @@ output "alarm_arns" {
     { for a in aws_cloudwatch_metric_alarm.function_errors : a.alarm_name => a.arn },
     { for a in aws_cloudwatch_metric_alarm.function_throttles : a.alarm_name => a.arn },
   )
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard of per-decision metrics (null when dashboard_enabled is false)."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
 }

@@ -175,9 +175,49 @@ variable "account_aliases" {
   }
 }
 
+variable "silences" {
+  description = "HUSHHUB_SILENCES (rendered as a JSON list): time-limited suppressions of alerts. Each silence matches on one or more of control_id (e.g. \"S3.1\"), finding_type (a type and every type under it), account_id, resource_id (a glob: * any run of characters, ? one) and tag (\"key=value\" on any resource); all given must match. A matching finding is still recorded but not emailed until `until` (RFC 3339), and the decision reads \"suppressed (silenced: <reason>)\"; once the silence ends the next delivery alerts if the finding is due then. Expired silences are ignored. Try one first with `hushhub replay --silences '<json>'`."
+  type = list(object({
+    control_id   = optional(string)
+    finding_type = optional(string)
+    account_id   = optional(string)
+    resource_id  = optional(string)
+    tag          = optional(string)
+    until        = string
+    reason       = string
+  }))
+  default = []
+
+  validation {
+    condition     = length(var.silences) <= 200
+    error_message = "silences may hold at most 200 silences."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.silences : anytrue([for m in [s.control_id, s.finding_type, s.account_id, s.resource_id, s.tag] : m != null && trimspace(coalesce(m, " ")) != ""])])
+    error_message = "each silence needs at least one non-empty matcher: control_id, finding_type, account_id, resource_id or tag."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.silences : can(formatdate("YYYY", s.until)) && trimspace(s.reason) != ""])
+    error_message = "each silence needs an RFC 3339 until (e.g. 2026-12-31T00:00:00Z) and a non-empty reason."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.silences : (s.account_id == null || can(regex("^[0-9]{12}$", s.account_id))) && (s.tag == null || strcontains(coalesce(s.tag, ""), "="))])
+    error_message = "a silence's account_id must be 12 digits and its tag must be key=value."
+  }
+}
+
 ################################################################################
 # Deployment options (not read by the functions)
 ################################################################################
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard `<name>-decisions`: the per-decision metrics the functions log in embedded metric format (namespace \"hushhub\", by severity and by account), failed sends, fallback summaries and the pipeline's executions."
+  type        = bool
+  default     = true
+}
 
 variable "create_ses_identity" {
   description = "Create an SES email identity for sender (SES then mails a verification link to that address). Leave false when the address or its domain is already verified."

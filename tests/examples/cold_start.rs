@@ -177,6 +177,7 @@ fn first_event(name: &str) -> Result<Value, String> {
             claim_token: ClaimToken::for_delivery("cold-start", 0),
             finding: (&finding).into(),
             record,
+            silenced: None,
         })),
         "score-and-summarise" => to_json(serde_json::to_value(AssessInput {
             event_id: "cold-start".into(),

@@ -16,6 +16,8 @@ use hushhub_local::{
 };
 use serde_json::Value;
 
+pub mod emf;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

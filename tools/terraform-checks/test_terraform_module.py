@@ -39,6 +39,7 @@ CONFIG_FROM_ENV_VARIABLES = (
     "HUSHHUB_SECURITYHUB_NOTES_ENABLED",
     "HUSHHUB_SES_CONFIGURATION_SET",
     "HUSHHUB_ACCOUNT_ALIASES",
+    "HUSHHUB_SILENCES",
 )
 
 FUNCTIONS = ("check-seen", "age-check", "score-and-summarise", "render-html-email", "daily-reaper")

@@ -1,10 +1,14 @@
 //! age-check: a seen finding alerts again only when its `renotify_after` window has passed
 //! since the last alert, or at once when its severity rose above the one last alerted.
 //!
+//! A due finding that a silence holds for is suppressed instead, and its record left as it is,
+//! so it alerts at the first delivery after the silence ends.
+//!
 //! The re-alert is claimed with a write conditional on the `last_alerted_at` that was read, so
 //! of any number of concurrent deliveries exactly one sends the email.
 
 use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{ClaimOutcome, Clock, SeenStore, StoreError};
 use hushhub_core::seen::{Due, RenotifyPolicy, expires_at, format_duration};
 use hushhub_core::steps::{AgeCheckInput, DecisionKind, StepDecision};
@@ -37,14 +41,30 @@ pub async fn handle<S: SeenStore, C: Clock>(
     ports: &Ports<S, C>,
     input: AgeCheckInput,
 ) -> Result<StepDecision, AgeCheckError> {
+    let severity = input.finding.severity;
+    let account = input.record.account_id.clone();
+    let decision = decide(ports, input).await?;
+    if let Some(metric) = Metric::of_decision(decision.kind) {
+        metrics::record(metric, Some(severity), Some(&account), ports.clock.now());
+    }
+    Ok(decision)
+}
+
+async fn decide<S: SeenStore, C: Clock>(
+    ports: &Ports<S, C>,
+    input: AgeCheckInput,
+) -> Result<StepDecision, AgeCheckError> {
     let AgeCheckInput {
         event_id,
         claim_token,
         finding,
         record,
+        silenced,
     } = input;
     let now = ports.clock.now();
-    let why = match ports.renotify.is_due_at(&record, finding.severity, now) {
+    let due = ports.renotify.is_due_at(&record, finding.severity, now);
+    let why = match due {
+        Due::NeverAlerted => "first alert: the finding was silenced until now".to_owned(),
         Due::Escalated { from, to } => format!("severity escalated from {from} to {to}"),
         Due::WindowElapsed { window } => format!(
             "the {} renotify_after window of {} has passed since the last alert",
@@ -78,6 +98,24 @@ pub async fn handle<S: SeenStore, C: Clock>(
             ));
         }
     };
+    if let Some(silenced) = silenced {
+        if record.needs_last_seen_refresh(now) {
+            ports
+                .store
+                .refresh_last_seen(&finding.id, now, expires_at(now))
+                .await?;
+        }
+        let mut decision = StepDecision::about(
+            &event_id,
+            &finding.id,
+            finding.severity,
+            DecisionKind::Suppressed,
+            silenced.clone(),
+            Some(record),
+        );
+        decision.silenced = Some(silenced);
+        return Ok(decision);
+    }
     let updated = record
         .realerted_as(&finding.title, finding.severity, now)
         .claimed_by(claim_token);

@@ -54,9 +54,10 @@ fn handlers(resource: &str, input: &Value) -> Result<Value, TaskFailure> {
                     ));
                 }
                 "resolved" => json!({"kind": "resolved", "outcome": outcome("resolved", input)}),
-                "recent" | "old" => {
-                    json!({"kind": "seen", "record": {"fingerprint": "fp", "fake": fake}})
-                }
+                // `silenced` is always present, null when no silence holds: AgeCheck's
+                // Parameters select it, and a missing path fails the state.
+                "recent" | "old" => json!({"kind": "seen", "silenced": null,
+                                           "record": {"fingerprint": "fp", "fake": fake}}),
                 _ => json!({"kind": "new", "claim": {"fingerprint": "fp", "token": "t1"}}),
             };
             // The compact finding CheckSeen passes on, as the real one does.
@@ -137,6 +138,7 @@ fn new_finding_is_scored_summarised_and_sent() {
         &json!({"event_id": "evt-1",
                 "execution_id": ExecutionOptions::default().execution_id,
                 "index": 0,
+                "detail_type": "Security Hub Findings - Imported",
                 "finding": {"Id": "finding-0", "fake": "new"}})
     );
     let render = &calls[2].1;

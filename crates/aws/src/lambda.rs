@@ -35,6 +35,8 @@ const REPORT_TIMEOUT: Duration = Duration::from_secs(2);
 /// returned, so `main` exits non-zero before it takes an event.
 pub async fn start() -> Result<Config, ConfigError> {
     init_logging();
+    // Lambda sends stdout to CloudWatch Logs, which turns EMF lines into metrics.
+    hushhub_core::metrics::set_sink(|line| println!("{line}"));
     match Config::from_env() {
         Ok(config) => Ok(config),
         Err(error) => {

@@ -7,6 +7,7 @@
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::{Finding, FindingError};
+use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{
     ClaimOutcome, Clock, ImageRegistry, ReleaseOutcome, SeenStore, StoreError,
 };
@@ -74,10 +75,28 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
     ports: &Ports<S, R, C>,
     input: CheckSeenInput<'_>,
 ) -> Result<CheckSeenOutput, CheckSeenError> {
-    let finding = Finding::from_asff(&input.finding, &format!("detail.findings[{}]", input.index))?;
+    let finding = match Finding::read(
+        &input.finding,
+        input.format,
+        &format!("detail.findings[{}]", input.index),
+    ) {
+        Ok(finding) => finding,
+        Err(e) => {
+            metrics::record(Metric::Rejected, None, None, ports.clock.now());
+            return Err(e.into());
+        }
+    };
     let claim_token = input.claim_token();
     let event_id = input.event_id;
     let decision = decide(ports, &event_id, &claim_token, &finding).await?;
+    if let Some(metric) = Metric::of_decision(decision.kind) {
+        metrics::record(
+            metric,
+            Some(finding.severity),
+            Some(&finding.account_id),
+            ports.clock.now(),
+        );
+    }
     Ok(CheckSeenOutput {
         event_id,
         claim_token,
@@ -112,22 +131,51 @@ async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
         return Ok(terminal(DecisionKind::Ignored, why));
     }
     let now = ports.clock.now();
+    let silenced = ports.policy.silences.reason(finding, now);
+    let seen_now = |record, why| {
+        let mut decision = seen(event_id, finding, record, why);
+        decision.silenced.clone_from(&silenced);
+        decision
+    };
     if let Some(record) = ports.store.get(&finding.id).await? {
         if record.is_claimed_by(claim_token) {
             return Ok(first_alert(event_id, finding, record, RETRIED));
         }
-        return Ok(seen(event_id, finding, record, "seen before"));
+        return Ok(seen_now(record, "seen before"));
+    }
+    if let Some(why) = &silenced {
+        // Recorded like any new finding, but not alerted: it alerts once the silence ends. No
+        // claim token: there is no alert to claim, and a retry of this delivery reads the
+        // record as seen, and silenced, again.
+        let record = SeenRecord::first_sighting_silenced(finding, now);
+        return match ports.store.claim_new(&record).await? {
+            ClaimOutcome::Won => {
+                let mut decision = StepDecision::new(
+                    event_id,
+                    finding,
+                    DecisionKind::Suppressed,
+                    why.clone(),
+                    Some(record),
+                );
+                decision.silenced = silenced.clone();
+                Ok(decision)
+            }
+            ClaimOutcome::Lost(Some(winner)) | ClaimOutcome::AlreadyHeld(winner) => {
+                Ok(seen_now(winner, "another delivery recorded it first"))
+            }
+            ClaimOutcome::Lost(None) => Err(CheckSeenError::Race(format!(
+                "finding {} was claimed and deleted concurrently",
+                finding.id
+            ))),
+        };
     }
     let record = SeenRecord::first_sighting(finding, now).claimed_by(claim_token.clone());
     match ports.store.claim_new(&record).await? {
         ClaimOutcome::Won => Ok(first_alert(event_id, finding, record, "first time seen")),
         ClaimOutcome::AlreadyHeld(stored) => Ok(first_alert(event_id, finding, stored, RETRIED)),
-        ClaimOutcome::Lost(Some(winner)) => Ok(seen(
-            event_id,
-            finding,
-            winner,
-            "another delivery recorded it first",
-        )),
+        ClaimOutcome::Lost(Some(winner)) => {
+            Ok(seen_now(winner, "another delivery recorded it first"))
+        }
         // The winner's record vanished between its write and ours (resolved meanwhile): retrying
         // decides afresh.
         ClaimOutcome::Lost(None) => Err(CheckSeenError::Race(format!(

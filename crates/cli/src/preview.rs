@@ -83,7 +83,7 @@ pub fn run(args: PreviewArgs) -> Result<ExitCode> {
         let parsed =
             ImportedEvent::parse(&event.text).map_err(|e| anyhow!("{}: {e}", event.origin))?;
         for (i, raw) in parsed.findings().iter().enumerate() {
-            let finding = Finding::from_asff(raw, &format!("detail.findings[{i}]"))
+            let finding = Finding::read(raw, parsed.format(), &format!("detail.findings[{i}]"))
                 .map_err(|e| anyhow!("{}: {e}", event.origin))?;
             pending.push(Pending {
                 event_id: parsed.id().to_owned(),

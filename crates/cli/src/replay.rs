@@ -16,6 +16,7 @@ use hushhub_aws::clients::AwsClients;
 use hushhub_core::config::{self, AlertPolicy, env, parse_products, parse_severities};
 use hushhub_core::ports::{Clock, FixedClock, Summariser, SummariserError};
 use hushhub_core::seen::RenotifyPolicy;
+use hushhub_core::silence::Silences;
 use hushhub_core::summary::Prompt;
 use hushhub_local::{
     FindingResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
@@ -74,6 +75,11 @@ pub struct ReplayArgs {
     /// Alert on ECR findings of any image, not only the latest tagged one.
     #[arg(long)]
     all_ecr_images: bool,
+    /// Silences, as the JSON list the Terraform variable `silences` becomes, or `@FILE` holding
+    /// it: `[{"control_id":"S3.1","until":"2026-12-31T00:00:00Z","reason":"accepted risk"}]`.
+    /// Matchers: control_id, finding_type, account_id, resource_id (glob), tag (key=value).
+    #[arg(long, env = env::SILENCES, default_value = "[]")]
+    silences: String,
     /// Sender shown in the emails.
     #[arg(long, default_value = "hushhub@example.com")]
     sender: String,
@@ -142,6 +148,15 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let alert_severities = parse_severities(&args.alert_severities)
         .map_err(anyhow::Error::msg)
         .context("--alert-severities")?;
+    let silences = match args.silences.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("--silences: reading {path}"))?
+        }
+        None => args.silences.clone(),
+    };
+    let silences = Silences::parse(&silences)
+        .map_err(anyhow::Error::msg)
+        .context("--silences")?;
     let recipients: Vec<String> = args
         .recipients
         .split(',')
@@ -187,6 +202,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         alert_severities,
         alert_products: parse_products(&args.alert_products),
         ecr_latest_only: !args.all_ecr_images,
+        silences,
     };
     let functions = Functions {
         check_seen: check_seen::Ports {

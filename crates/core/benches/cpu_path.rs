@@ -99,7 +99,7 @@ fn decide(
                     Some(record),
                 )
             }
-            Due::Escalated { .. } | Due::WindowElapsed { .. } => {
+            Due::NeverAlerted | Due::Escalated { .. } | Due::WindowElapsed { .. } => {
                 let updated = record.realerted(finding, now);
                 let claim = updated.claim(Some(&record));
                 let mut decision = StepDecision::new(

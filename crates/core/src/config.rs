@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::{AccountId, Finding, Severity};
 use crate::seen::RenotifyPolicy;
+use crate::silence::Silences;
 
 /// The names of the environment variables [`Config::from_env`] reads.
 pub mod env {
@@ -35,9 +36,12 @@ pub mod env {
     pub const SES_CONFIGURATION_SET: &str = "HUSHHUB_SES_CONFIGURATION_SET";
     /// Optional `111122223333=prod-payments,...` names shown beside account ids.
     pub const ACCOUNT_ALIASES: &str = "HUSHHUB_ACCOUNT_ALIASES";
+    /// Silences as a JSON list of `{control_id|finding_type|account_id|resource_id|tag, until,
+    /// reason}`; empty or `[]` means none.
+    pub const SILENCES: &str = "HUSHHUB_SILENCES";
 
     /// Every variable read, for the test that the Terraform module sets exactly these.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         TABLE_NAME,
         SENDER,
         RECIPIENTS,
@@ -50,6 +54,7 @@ pub mod env {
         SECURITYHUB_NOTES_ENABLED,
         SES_CONFIGURATION_SET,
         ACCOUNT_ALIASES,
+        SILENCES,
     ];
     /// The variables without a default.
     pub const REQUIRED: [&str; 3] = [TABLE_NAME, SENDER, RECIPIENTS];
@@ -78,6 +83,8 @@ pub struct AlertPolicy {
     /// Lower-case `ProductName`s; empty means every product.
     pub alert_products: BTreeSet<String>,
     pub ecr_latest_only: bool,
+    /// Time-limited suppressions of alerts; a silenced finding is still recorded.
+    pub silences: Silences,
 }
 
 impl Default for AlertPolicy {
@@ -87,6 +94,7 @@ impl Default for AlertPolicy {
             alert_severities: parse_severities(DEFAULT_ALERT_SEVERITIES).unwrap_or_default(),
             alert_products: BTreeSet::new(),
             ecr_latest_only: true,
+            silences: Silences::default(),
         }
     }
 }
@@ -173,6 +181,8 @@ impl Config {
                 alert_severities,
                 alert_products,
                 ecr_latest_only: flag(env::ECR_LATEST_ONLY, true)?,
+                silences: Silences::parse(&get(env::SILENCES).unwrap_or_default())
+                    .map_err(fail(env::SILENCES))?,
             },
             bedrock_enabled: flag(env::BEDROCK_ENABLED, false)?,
             bedrock_model_id: get(env::BEDROCK_MODEL_ID)
@@ -320,6 +330,15 @@ mod tests {
             (env::RECIPIENTS, "secops@example.com, not an address"),
             (env::SENDER, "alerts@example.com\r\nBcc: x@evil.test"),
             (env::ACCOUNT_ALIASES, "12345=short"),
+            (
+                env::SILENCES,
+                r#"[{"until":"2026-12-31T00:00:00Z","reason":"no matcher"}]"#,
+            ),
+            (
+                env::SILENCES,
+                r#"[{"control_id":"S3.1","until":"soon","reason":"x"}]"#,
+            ),
+            (env::SILENCES, r#"{"control_id":"S3.1"}"#),
         ];
         for (name, value) in cases {
             let mut pairs = MINIMAL.to_vec();

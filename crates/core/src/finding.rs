@@ -1,5 +1,5 @@
-//! ASFF findings (inside "Security Hub Findings - Imported" events) turned into one compact,
-//! validated [`Finding`].
+//! ASFF findings (inside "Security Hub Findings - Imported" events) and OCSF findings (inside
+//! "Findings Imported V2" events) turned into one compact, validated [`Finding`].
 //!
 //! An ASFF finding can be 240 KB; the state machine's payload limit is 256 KB. So the raw finding
 //! is read once, at the edge, into this compact form, and only this form travels between states.
@@ -14,8 +14,55 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The EventBridge detail-type of the events hushhub consumes.
+mod ocsf;
+
+/// The EventBridge detail-type of Security Hub CSPM's ASFF events.
 pub const IMPORTED_DETAIL_TYPE: &str = "Security Hub Findings - Imported";
+/// The EventBridge detail-type of the new Security Hub's OCSF events.
+pub const IMPORTED_V2_DETAIL_TYPE: &str = "Findings Imported V2";
+
+/// Which schema the findings of an event are written in; the event's detail-type says which.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FindingFormat {
+    /// AWS Security Finding Format, in "Security Hub Findings - Imported" events.
+    #[default]
+    Asff,
+    /// Open Cybersecurity Schema Framework, in "Findings Imported V2" events.
+    Ocsf,
+}
+
+impl FindingFormat {
+    /// The format of the findings of an event with this detail-type, if hushhub reads it.
+    pub fn from_detail_type(detail_type: &str) -> Option<Self> {
+        match detail_type {
+            IMPORTED_DETAIL_TYPE => Some(Self::Asff),
+            IMPORTED_V2_DETAIL_TYPE => Some(Self::Ocsf),
+            _ => None,
+        }
+    }
+
+    /// The detail-type of the events that carry findings in this format.
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            Self::Asff => IMPORTED_DETAIL_TYPE,
+            Self::Ocsf => IMPORTED_V2_DETAIL_TYPE,
+        }
+    }
+
+    /// Where a finding keeps its id and title, for reports on findings that were never read.
+    pub fn id_and_title(self, raw: &Value) -> (Option<&str>, Option<&str>) {
+        match self {
+            Self::Asff => (
+                raw.get("Id").and_then(Value::as_str),
+                raw.get("Title").and_then(Value::as_str),
+            ),
+            Self::Ocsf => (
+                raw.pointer("/metadata/uid").and_then(Value::as_str),
+                raw.pointer("/finding_info/title").and_then(Value::as_str),
+            ),
+        }
+    }
+}
 
 /// Caps that keep a compact finding small whatever the product sent.
 pub mod limits {
@@ -364,6 +411,14 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Reads one finding in `format`; `path` is where it sits in the event (`detail.findings[0]`).
+    pub fn read(raw: &Value, format: FindingFormat, path: &str) -> Result<Finding, FindingError> {
+        match format {
+            FindingFormat::Asff => Self::from_asff(raw, path),
+            FindingFormat::Ocsf => Self::from_ocsf(raw, path),
+        }
+    }
+
     /// Reads one ASFF finding; `path` is where it sits in the event (`detail.findings[0]`), used
     /// to name the field in errors.
     pub fn from_asff(raw: &Value, path: &str) -> Result<Finding, FindingError> {
@@ -618,11 +673,11 @@ impl ImportedEvent {
                 .unwrap_or("event");
             FindingError::new(path, format!("not a valid EventBridge event: {problem}"))
         })?;
-        if envelope.detail_type != IMPORTED_DETAIL_TYPE {
+        if FindingFormat::from_detail_type(&envelope.detail_type).is_none() {
             return Err(FindingError::new(
                 "detail-type",
                 format!(
-                    "expected {IMPORTED_DETAIL_TYPE:?}, got {:?}",
+                    "expected {IMPORTED_DETAIL_TYPE:?} or {IMPORTED_V2_DETAIL_TYPE:?}, got {:?}",
                     clip(&envelope.detail_type, 80)
                 ),
             ));
@@ -648,6 +703,11 @@ impl ImportedEvent {
     /// The EventBridge event id (empty if the event had none).
     pub fn id(&self) -> &str {
         self.envelope.id.as_deref().unwrap_or("")
+    }
+
+    /// The schema of the event's findings, from its detail-type.
+    pub fn format(&self) -> FindingFormat {
+        FindingFormat::from_detail_type(&self.envelope.detail_type).unwrap_or_default()
     }
 
     /// When EventBridge says the event happened.

@@ -87,6 +87,15 @@ impl SeenRecord {
         self.claim_token.as_ref() == Some(token)
     }
 
+    /// The record of a finding first seen at `now` while a silence held: tracked like any other,
+    /// but not alerted (`alert_count` 0), so it is due as soon as the silence ends.
+    pub fn first_sighting_silenced(finding: &Finding, now: DateTime<Utc>) -> SeenRecord {
+        SeenRecord {
+            alert_count: 0,
+            ..Self::first_sighting(finding, now)
+        }
+    }
+
     /// This record after a re-alert claimed at `now`.
     pub fn realerted(&self, finding: &Finding, now: DateTime<Utc>) -> SeenRecord {
         self.realerted_as(&finding.title, finding.severity, now)
@@ -210,6 +219,8 @@ pub enum Due {
     Escalated { from: Severity, to: Severity },
     /// The `renotify_after` window of the severity has passed since the last alert.
     WindowElapsed { window: Duration },
+    /// Recorded but never alerted (it was silenced when first seen): alert now.
+    NeverAlerted,
     /// Quiet; `next_due_at` is `None` when the severity has no window.
     NotYet { next_due_at: Option<DateTime<Utc>> },
 }
@@ -234,6 +245,9 @@ impl RenotifyPolicy {
 
     /// [`RenotifyPolicy::is_due`] for a finding now at `severity`.
     pub fn is_due_at(&self, record: &SeenRecord, severity: Severity, now: DateTime<Utc>) -> Due {
+        if record.alert_count == 0 {
+            return Due::NeverAlerted;
+        }
         if severity > record.severity {
             return Due::Escalated {
                 from: record.severity,

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::finding::{Finding, FindingId, Severity};
+use crate::finding::{Finding, FindingFormat, FindingId, Severity};
 use crate::score::{Priority, Score};
 use crate::seen::{Claim, ClaimToken, SeenRecord};
 use crate::summary::Summary;
@@ -72,6 +72,10 @@ pub struct Outcome {
 pub struct StepDecision {
     pub kind: DecisionKind,
     pub reason: String,
+    /// `silenced: <reason>` when a silence holds for the finding: an alert it would send is
+    /// suppressed instead. Always present (null when none), because the definition passes it on.
+    #[serde(default)]
+    pub silenced: Option<String>,
     pub record: Option<SeenRecord>,
     pub claim: Option<Claim>,
     pub outcome: Outcome,
@@ -117,6 +121,7 @@ impl StepDecision {
         Self {
             kind,
             reason,
+            silenced: None,
             record,
             claim: None,
             outcome,
@@ -176,6 +181,15 @@ impl<'a> CheckSeenRequest<'a> {
                 if !object.contains_key("finding") {
                     return Err("finding: is missing".to_owned());
                 }
+                // Absent in inputs written before OCSF support: those were all ASFF.
+                let format = match object.get("detail_type") {
+                    None | Some(Value::Null) => FindingFormat::Asff,
+                    Some(Value::String(t)) => FindingFormat::from_detail_type(t)
+                        .ok_or_else(|| format!("detail_type: unknown value {t:?}"))?,
+                    Some(other) => {
+                        return Err(format!("detail_type: expected a string, got {other}"));
+                    }
+                };
                 let finding = match value {
                     Cow::Borrowed(value) => Cow::Borrowed(&value["finding"]),
                     Cow::Owned(mut value) => Cow::Owned(value["finding"].take()),
@@ -184,6 +198,7 @@ impl<'a> CheckSeenRequest<'a> {
                     event_id,
                     execution_id,
                     index,
+                    format,
                     finding,
                 }))
             }
@@ -211,6 +226,9 @@ pub struct CheckSeenInput<'a> {
     pub execution_id: String,
     /// Position in `detail.findings`, so errors can name `detail.findings[N]`.
     pub index: usize,
+    /// The schema of the raw finding, from the event's detail-type (`detail_type` on the wire).
+    #[serde(rename = "detail_type", serialize_with = "serialize_detail_type")]
+    pub format: FindingFormat,
     pub finding: Cow<'a, Value>,
 }
 
@@ -219,6 +237,13 @@ impl CheckSeenInput<'_> {
     pub fn claim_token(&self) -> ClaimToken {
         ClaimToken::for_delivery(&self.execution_id, self.index)
     }
+}
+
+fn serialize_detail_type<S: serde::Serializer>(
+    format: &FindingFormat,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(format.detail_type())
 }
 
 /// The compact finding and the decision on it.
@@ -251,6 +276,9 @@ pub struct AgeCheckInput {
     pub claim_token: ClaimToken,
     pub finding: FindingHeadline,
     pub record: SeenRecord,
+    /// From check-seen, which has the whole finding to match silences against.
+    #[serde(default)]
+    pub silenced: Option<String>,
 }
 
 /// What age-check decides on: the definition's `Parameters` pick these three fields from the

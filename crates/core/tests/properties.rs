@@ -302,7 +302,7 @@ fn run(policy: &RenotifyPolicy, base: &Finding, batches: &[Batch]) -> Vec<Sent> 
             // AgeCheck: due by the pure rule, then claimed conditionally.
             match policy.is_due(&seen, &f, now) {
                 Due::NotYet { .. } => {}
-                Due::Escalated { .. } | Due::WindowElapsed { .. } => {
+                Due::Escalated { .. } | Due::WindowElapsed { .. } | Due::NeverAlerted => {
                     let updated = seen.realerted(&f, now);
                     let holds = store.as_ref().is_some_and(|current| {
                         current.last_alerted_at == seen.last_alerted_at

@@ -191,10 +191,15 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
         if let Some(t) = time {
             self.clock.set(t);
         }
-        let text = |f: &Value, key: &str| f.get(key).and_then(Value::as_str).map(str::to_owned);
-        let ids: Vec<Option<String>> = event.findings().iter().map(|f| text(f, "Id")).collect();
-        let titles: Vec<Option<String>> =
-            event.findings().iter().map(|f| text(f, "Title")).collect();
+        let format = event.format();
+        let (ids, titles): (Vec<Option<String>>, Vec<Option<String>>) = event
+            .findings()
+            .iter()
+            .map(|f| {
+                let (id, title) = format.id_and_title(f);
+                (id.map(str::to_owned), title.map(str::to_owned))
+            })
+            .unzip();
         let event_id = event.id().to_owned();
         self.executions += 1;
         let options = ExecutionOptions {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use hushhub_core::email::{AlertFacts, render};
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::AccountId;
+use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{Mailer, SendError};
 use hushhub_core::steps::{Outcome, RenderInput, RenderOutput};
 
@@ -66,7 +67,20 @@ pub async fn handle<M: Mailer>(
         from: &ports.sender,
         to: &ports.recipients,
     });
-    let sent = ports.mailer.send(&email).await?;
+    let sent = match ports.mailer.send(&email).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            // Every failed attempt counts, retried or not. Stamped with the alert's claim time:
+            // this function has no clock.
+            metrics::record(
+                Metric::SendFailed,
+                Some(finding.severity),
+                Some(&finding.account_id),
+                record.last_alerted_at,
+            );
+            return Err(e.into());
+        }
+    };
     tracing::info!(finding_id = %finding.id, decision = %decision.kind, message_id = %sent.message_id, "alert sent");
     Ok(RenderOutput {
         outcome: Outcome {

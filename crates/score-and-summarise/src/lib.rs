@@ -10,6 +10,7 @@
 //! nothing, at no extra read. A fallback is never cached, and a failure to cache is only logged.
 
 use hushhub_core::error_names::{self, LambdaError};
+use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{Summariser, SummaryCache};
 use hushhub_core::score::score;
 use hushhub_core::steps::{AssessInput, Assessment, StepDecision};
@@ -80,6 +81,18 @@ pub async fn handle<M: Summariser, C: SummaryCache>(
         },
         Err(e) => fallback(finding, &score, e.to_string()),
     };
+    if !summary.is_ai()
+        && let Some(record) = &input.decision.record
+    {
+        // Stamped with the alert's claim time: this function has no clock, and the claim was
+        // made moments ago.
+        metrics::record(
+            Metric::SummaryFallback,
+            Some(finding.severity),
+            Some(&finding.account_id),
+            record.last_alerted_at,
+        );
+    }
     if summary.is_ai() {
         let hash = inputs_hash.unwrap_or_else(|| SummaryInputsHash::of(&prompt, &ports.model_id));
         remember(&ports.summary_cache, &input.decision, &summary, hash).await;

@@ -208,6 +208,7 @@ impl AlertPath {
             event_id: delivery.event_id.clone(),
             execution_id: delivery.execution_id.clone(),
             index: 0,
+            format: hushhub_core::finding::FindingFormat::Asff,
             finding: std::borrow::Cow::Borrowed(raw),
         });
         match check_seen::handle(&self.check_seen, request).await {
@@ -232,6 +233,7 @@ impl AlertPath {
                     claim_token,
                     finding: (&finding).into(),
                     record: decision.record.clone().expect("a seen record"),
+                    silenced: decision.silenced.clone(),
                 };
                 match age_check::handle(&self.age_check, input).await {
                     Ok(decision) => decision,

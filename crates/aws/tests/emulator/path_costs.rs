@@ -171,6 +171,7 @@ impl Deployed {
             event_id: event_id.clone(),
             execution_id: unique("execution"),
             index: 0,
+            format: hushhub_core::finding::FindingFormat::Asff,
             finding: std::borrow::Cow::Borrowed(raw),
         });
         let checked = match check_seen::handle(&self.check_seen, request).await {
@@ -187,6 +188,7 @@ impl Deployed {
                         claim_token: checked.claim_token.clone(),
                         finding: (&checked.finding).into(),
                         record,
+                        silenced: checked.decision.silenced.clone(),
                     },
                 )
                 .await

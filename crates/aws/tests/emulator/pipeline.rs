@@ -59,6 +59,7 @@ impl Pipeline {
             event_id: unique("event"),
             execution_id: unique("execution"),
             index: 0,
+            format: hushhub_core::finding::FindingFormat::Asff,
             finding: std::borrow::Cow::Borrowed(finding),
         });
         match check_seen::handle(&self.check_seen, request).await {
@@ -73,6 +74,7 @@ impl Pipeline {
             claim_token: checked.claim_token.clone(),
             finding: (&checked.finding).into(),
             record: checked.decision.record.clone().expect("a seen record"),
+            silenced: checked.decision.silenced.clone(),
         };
         age_check::handle(&self.age_check, input)
             .await

@@ -290,6 +290,7 @@ async fn realert_of_an_unchanged_finding_reads_its_summary_from_the_table_and_as
             claim_token: ClaimToken::for_delivery(&unique("execution"), 0),
             finding: (&finding).into(),
             record: seen,
+            silenced: None,
         },
     )
     .await
