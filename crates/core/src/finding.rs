@@ -840,35 +840,8 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
 }
 
 fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
-    let mut cvss_score: Option<f64> = None;
-    if let Some(list) = v.opt("Cvss")? {
-        for (i, item) in list.array()?.iter().enumerate() {
-            if let Some(score) = list.index(i, item)?.opt("BaseScore")? {
-                let s = score
-                    .value
-                    .as_f64()
-                    .ok_or_else(|| score.error("expected a number"))?;
-                cvss_score = Some(cvss_score.map_or(s, |c| c.max(s)));
-            }
-        }
-    }
-    let mut packages = Vec::new();
-    if let Some(list) = v.opt("VulnerablePackages")? {
-        for (i, item) in list.array()?.iter().enumerate().take(5) {
-            let p = list.index(i, item)?;
-            let name = p
-                .opt("Name")?
-                .map(|n| n.string())
-                .transpose()?
-                .unwrap_or("");
-            let version = p
-                .opt("Version")?
-                .map(|n| n.string())
-                .transpose()?
-                .unwrap_or("");
-            packages.push(clip(format!("{name} {version}").trim(), 128).to_owned());
-        }
-    }
+    let cvss_score = highest_cvss(v, "Cvss", "BaseScore")?;
+    let packages = vulnerable_packages(v, "VulnerablePackages", "Name", "Version")?;
     Ok(Vulnerability {
         id: clip(v.req("Id")?.nonempty_string()?, 128).to_owned(),
         fix_available: v
@@ -882,6 +855,49 @@ fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
         cvss_score,
         packages,
     })
+}
+
+/// The highest base score of a vulnerability's CVSS list (`list_key[].score_key`): ASFF's
+/// `Cvss[].BaseScore` and OCSF's `cve.cvss[].base_score` read the same way.
+fn highest_cvss(
+    parent: &Node<'_>,
+    list_key: &str,
+    score_key: &str,
+) -> Result<Option<f64>, FindingError> {
+    let mut highest: Option<f64> = None;
+    if let Some(list) = parent.opt(list_key)? {
+        for (i, item) in list.array()?.iter().enumerate() {
+            if let Some(score) = list.index(i, item)?.opt(score_key)? {
+                let s = score
+                    .value
+                    .as_f64()
+                    .ok_or_else(|| score.error("expected a number"))?;
+                highest = Some(highest.map_or(s, |h| h.max(s)));
+            }
+        }
+    }
+    Ok(highest)
+}
+
+/// The first five affected packages of a vulnerability, each as "name version".
+fn vulnerable_packages(
+    parent: &Node<'_>,
+    list_key: &str,
+    name_key: &str,
+    version_key: &str,
+) -> Result<Vec<String>, FindingError> {
+    let mut packages = Vec::new();
+    if let Some(list) = parent.opt(list_key)? {
+        for (i, item) in list.array()?.iter().enumerate().take(5) {
+            let p = list.index(i, item)?;
+            let text = |key| -> Result<&str, FindingError> {
+                Ok(p.opt(key)?.map(|n| n.string()).transpose()?.unwrap_or(""))
+            };
+            let (name, version) = (text(name_key)?, text(version_key)?);
+            packages.push(clip(format!("{name} {version}").trim(), 128).to_owned());
+        }
+    }
+    Ok(packages)
 }
 
 /// A JSON value with the path it was reached by, so every error can name the field. The path is

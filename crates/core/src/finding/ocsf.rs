@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::{
     AccountId, Availability, ComplianceStatus, Finding, FindingError, FindingId, Node, RecordState,
-    Remediation, Resource, Severity, Vulnerability, WorkflowStatus, clip, is_https_url, kind_of,
-    limits, product_from_arn, region_from_arn,
+    Remediation, Resource, Severity, Vulnerability, WorkflowStatus, clip, highest_cvss,
+    is_https_url, kind_of, limits, product_from_arn, region_from_arn, vulnerable_packages,
 };
 
 /// OCSF `activity_id` of a finding that was closed: Security Hub keeps it only 14 days.
@@ -305,35 +305,8 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
 
 fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
     let cve = v.req("cve")?;
-    let mut cvss_score: Option<f64> = None;
-    if let Some(list) = cve.opt("cvss")? {
-        for (i, item) in list.array()?.iter().enumerate() {
-            if let Some(score) = list.index(i, item)?.opt("base_score")? {
-                let s = score
-                    .value
-                    .as_f64()
-                    .ok_or_else(|| score.error("expected a number"))?;
-                cvss_score = Some(cvss_score.map_or(s, |c| c.max(s)));
-            }
-        }
-    }
-    let mut packages = Vec::new();
-    if let Some(list) = v.opt("affected_packages")? {
-        for (i, item) in list.array()?.iter().enumerate().take(5) {
-            let p = list.index(i, item)?;
-            let name = p
-                .opt("name")?
-                .map(|n| n.string())
-                .transpose()?
-                .unwrap_or("");
-            let version = p
-                .opt("version")?
-                .map(|n| n.string())
-                .transpose()?
-                .unwrap_or("");
-            packages.push(clip(format!("{name} {version}").trim(), 128).to_owned());
-        }
-    }
+    let cvss_score = highest_cvss(&cve, "cvss", "base_score")?;
+    let packages = vulnerable_packages(v, "affected_packages", "name", "version")?;
     let yes_no = |key: &'static str| -> Result<Option<Availability>, FindingError> {
         v.opt(key)?
             .map(|b| match b.value {
