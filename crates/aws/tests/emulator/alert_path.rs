@@ -79,6 +79,14 @@ impl Ended {
             _ => None,
         }
     }
+
+    /// The state and error name when a Task failed before any claim was made.
+    pub fn task_failure(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::TaskFailed { state, error } => Some((state, error)),
+            _ => None,
+        }
+    }
 }
 
 /// The model reply the stub gives by default: it passes the fact check for any finding.

@@ -180,14 +180,9 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
         SDK_ATTEMPTS,
     );
     let ended = p.deliver_as(&delivery, &raw).await;
-    assert!(
-        matches!(
-            ended,
-            Ended::TaskFailed {
-                state: "CheckSeen",
-                error: error_names::TRANSIENT
-            }
-        ),
+    assert_eq!(
+        ended.task_failure(),
+        Some(("CheckSeen", error_names::TRANSIENT)),
         "{ended:?}"
     );
     assert!(p.records().await.is_empty());
@@ -201,14 +196,9 @@ async fn dynamodb_throttling_is_a_transient_error_the_definition_retries() {
         SDK_ATTEMPTS,
     );
     let ended = p.deliver_as(&delivery, &raw).await;
-    assert!(
-        matches!(
-            ended,
-            Ended::TaskFailed {
-                state: "CheckSeen",
-                error: error_names::TRANSIENT
-            }
-        ),
+    assert_eq!(
+        ended.task_failure(),
+        Some(("CheckSeen", error_names::TRANSIENT)),
         "{ended:?}"
     );
     assert!(p.records().await.is_empty());
@@ -238,14 +228,9 @@ async fn dynamodb_throttling_a_realert_claim_is_retried_and_alerts_once() {
     );
     let delivery = Delivery::of_event(&unique("event"));
     let ended = p.deliver_as(&delivery, &raw).await;
-    assert!(
-        matches!(
-            ended,
-            Ended::TaskFailed {
-                state: "AgeCheck",
-                error: error_names::TRANSIENT
-            }
-        ),
+    assert_eq!(
+        ended.task_failure(),
+        Some(("AgeCheck", error_names::TRANSIENT)),
         "{ended:?}"
     );
     assert_eq!(p.records().await[0].alert_count, 1, "no claim was written");
@@ -274,14 +259,9 @@ async fn claim_that_landed_with_its_answer_lost_is_retried_and_alerts_once() {
     let delivery = Delivery::of_event(&unique("event"));
 
     let ended = p.deliver_as(&delivery, &raw).await;
-    assert!(
-        matches!(
-            ended,
-            Ended::TaskFailed {
-                state: "CheckSeen",
-                error: error_names::TRANSIENT
-            }
-        ),
+    assert_eq!(
+        ended.task_failure(),
+        Some(("CheckSeen", error_names::TRANSIENT)),
         "{ended:?}"
     );
     assert_eq!(p.records().await.len(), 1, "the claim landed");
@@ -321,14 +301,9 @@ async fn realert_claim_that_landed_with_its_answer_lost_is_retried_and_realerts_
     );
 
     let ended = p.after_check_seen(checked.clone()).await;
-    assert!(
-        matches!(
-            ended,
-            Ended::TaskFailed {
-                state: "AgeCheck",
-                error: error_names::TRANSIENT
-            }
-        ),
+    assert_eq!(
+        ended.task_failure(),
+        Some(("AgeCheck", error_names::TRANSIENT)),
         "{ended:?}"
     );
     assert_eq!(
