@@ -1,6 +1,7 @@
-# EventBridge: imported findings start one pipeline execution per event; a
-# schedule runs the daily reaper. Both targets retry and then dead-letter to
-# one encrypted SQS queue.
+# EventBridge: imported findings, and findings sent with the "alert now"
+# custom action, start one pipeline execution per event; a schedule runs the
+# daily reaper. Every target retries and then dead-letters to one encrypted
+# SQS queue.
 
 locals {
   # An event carries up to 100 findings and matches when any finding does;
@@ -108,6 +109,53 @@ resource "aws_cloudwatch_event_target" "findings_v2" {
   }
 }
 
+################################################################################
+# Escalate now: a Security Hub custom action that alerts at once
+################################################################################
+
+# Its name must be under 20 characters (Security Hub's limit), so the console
+# shows "hushhub: alert now"; the description says the rest.
+resource "aws_securityhub_action_target" "escalate_now" {
+  count = var.escalate_now_enabled ? 1 : 0
+
+  name        = "hushhub: alert now"
+  identifier  = "HushhubAlertNow"
+  description = "Send hushhub alert now: email these findings at once, bypassing their renotify window (a double click sends one email)."
+}
+
+resource "aws_cloudwatch_event_rule" "escalate_now" {
+  count = var.escalate_now_enabled ? 1 : 0
+
+  name        = "${var.name}-escalate-now"
+  description = "hushhub: findings someone sent with the Security Hub custom action \"hushhub: alert now\"."
+  event_pattern = jsonencode({
+    source        = ["aws.securityhub"]
+    "detail-type" = ["Security Hub Findings - Custom Action"]
+    resources     = [aws_securityhub_action_target.escalate_now[0].arn]
+  })
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "escalate_now" {
+  count = var.escalate_now_enabled ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.escalate_now[0].name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.eventbridge.arn
+
+  # Someone is waiting for this one: retry for as long as the imported rules do,
+  # then dead-letter. A replayed request finds the alert it sent (the claim).
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
 resource "aws_cloudwatch_event_rule" "reaper" {
   name                = "${var.name}-daily-reaper"
   description         = "hushhub: runs the daily reaper, which forgets resolved findings."
@@ -170,7 +218,7 @@ data "aws_iam_policy_document" "dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.findings.arn, aws_cloudwatch_event_rule.findings_v2.arn, aws_cloudwatch_event_rule.reaper.arn]
+      values   = concat([aws_cloudwatch_event_rule.findings.arn, aws_cloudwatch_event_rule.findings_v2.arn, aws_cloudwatch_event_rule.reaper.arn], aws_cloudwatch_event_rule.escalate_now[*].arn)
     }
   }
 }

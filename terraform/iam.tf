@@ -4,10 +4,12 @@
 # nothing narrower (tools/terraform-checks enforces that comment).
 
 locals {
-  table_arn            = aws_dynamodb_table.this.arn
-  state_machine_arn    = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}-pipeline"
-  findings_rule_arn    = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-findings-imported"
-  findings_v2_rule_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-findings-imported-v2"
+  table_arn             = aws_dynamodb_table.this.arn
+  state_machine_arn     = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}-pipeline"
+  findings_rule_arn     = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-findings-imported"
+  findings_v2_rule_arn  = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-findings-imported-v2"
+  escalate_now_rule_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-escalate-now"
+  pipeline_rule_arns    = concat([local.findings_rule_arn, local.findings_v2_rule_arn], var.escalate_now_enabled ? [local.escalate_now_rule_arn] : [])
 
   # Bedrock: a model id with a cross-Region prefix names a system inference
   # profile (global.anthropic.claude-sonnet-4-6). Converse on a profile is
@@ -405,7 +407,7 @@ data "aws_iam_policy_document" "events_assume" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [local.findings_rule_arn, local.findings_v2_rule_arn]
+      values   = local.pipeline_rule_arns
     }
   }
 }

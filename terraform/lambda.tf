@@ -19,6 +19,7 @@ locals {
     HUSHHUB_SES_CONFIGURATION_SET     = var.ses_configuration_set == null ? "" : var.ses_configuration_set
     HUSHHUB_ACCOUNT_ALIASES           = join(",", [for account, alias in var.account_aliases : "${account}=${alias}"])
     HUSHHUB_SILENCES                  = jsonencode([for s in var.silences : { for k, v in s : k => v if v != null }])
+    HUSHHUB_RESOLVED_NOTICES          = tostring(var.resolved_notices)
   }
 
   severity_order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
@@ -27,7 +28,7 @@ locals {
     "check-seen"          = "hushhub: validates a finding, drops resolved/ignored ones, claims the first alert of a new one; also releases a claim whose email failed."
     "age-check"           = "hushhub: re-alerts a seen finding only when its renotify_after window has passed or its severity rose."
     "score-and-summarise" = "hushhub: deterministic priority score plus a summary (Claude through Bedrock, or the fallback)."
-    "render-html-email"   = "hushhub: renders the alert email (HTML and plain text) and sends it through SES."
+    "render-html-email"   = "hushhub: renders the alert email (HTML and plain text) and sends it through SES; also sends resolved notices."
     "daily-reaper"        = "hushhub: daily cleanup; forgets findings Security Hub reports resolved, archived, suppressed, passed or gone."
   }
 }

@@ -103,3 +103,8 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard of per-decision metrics (null when dashboard_enabled is false)."
   value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
 }
+
+output "escalate_now_action_arn" {
+  description = "ARN of the Security Hub custom action \"hushhub: alert now\" (escalate now), or null when escalate_now_enabled is false."
+  value       = one(aws_securityhub_action_target.escalate_now[*].arn)
+}

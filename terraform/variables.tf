@@ -176,7 +176,7 @@ variable "account_aliases" {
 }
 
 variable "silences" {
-  description = "HUSHHUB_SILENCES (rendered as a JSON list): time-limited suppressions of alerts. Each silence matches on one or more of control_id (e.g. \"S3.1\"), finding_type (a type and every type under it), account_id, resource_id (a glob: * any run of characters, ? one) and tag (\"key=value\" on any resource); all given must match. A matching finding is still recorded but not emailed until `until` (RFC 3339), and the decision reads \"suppressed (silenced: <reason>)\"; once the silence ends the next delivery alerts if the finding is due then. Expired silences are ignored. Try one first with `hushhub replay --silences '<json>'`."
+  description = "HUSHHUB_SILENCES (rendered as a JSON list): time-limited suppressions of alerts. Each silence matches on one or more of control_id (e.g. \"S3.1\"), finding_type (a type and every type under it), account_id, resource_id (a glob: * any run of characters, ? one) and tag (\"key=value\" on any resource); all given must match. A matching finding is still recorded but not emailed until `until` (RFC 3339), and the replay shows it as \"suppressed\" with the reason \"silenced: <reason>\"; once the silence ends the next delivery alerts if the finding is due then. Expired silences are ignored. Try one first with `hushhub replay --silences '<json>'`."
   type = list(object({
     control_id   = optional(string)
     finding_type = optional(string)
@@ -209,9 +209,21 @@ variable "silences" {
   }
 }
 
+variable "resolved_notices" {
+  description = "HUSHHUB_RESOLVED_NOTICES (\"true\"/\"false\"): when a finding hushhub alerted on is resolved, archived, suppressed or passed, send one short \"resolved\" email, threaded under its alerts. Never for a finding hushhub did not alert on. Off by default. Try it first with `hushhub replay --resolved-notices`."
+  type        = bool
+  default     = false
+}
+
 ################################################################################
 # Deployment options (not read by the functions)
 ################################################################################
+
+variable "escalate_now_enabled" {
+  description = "Create the Security Hub custom action \"hushhub: alert now\" and its EventBridge rule: choosing it on findings in the Security Hub console runs the pipeline on them and alerts at once, bypassing the renotify_after window, the alert filters and silences. The alert is still claimed, so a double click (or two people) within 10 minutes sends one email. Security Hub CSPM must be enabled in the account and Region."
+  type        = bool
+  default     = true
+}
 
 variable "dashboard_enabled" {
   description = "Create the CloudWatch dashboard `<name>-decisions`: the per-decision metrics the functions log in embedded metric format (namespace \"hushhub\", by severity and by account), failed sends, fallback summaries and the pipeline's executions."

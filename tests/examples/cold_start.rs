@@ -178,6 +178,7 @@ fn first_event(name: &str) -> Result<Value, String> {
             finding: (&finding).into(),
             record,
             silenced: None,
+            escalate_now: false,
         })),
         "score-and-summarise" => to_json(serde_json::to_value(AssessInput {
             event_id: "cold-start".into(),

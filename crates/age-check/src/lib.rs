@@ -4,13 +4,18 @@
 //! A due finding that a silence holds for is suppressed instead, and its record left as it is,
 //! so it alerts at the first delivery after the silence ends.
 //!
+//! An alert someone asked for (escalate now) skips the window but not the claim, so two
+//! requests for the same finding send one email.
+//!
 //! The re-alert is claimed with a write conditional on the `last_alerted_at` that was read, so
 //! of any number of concurrent deliveries exactly one sends the email.
 
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{ClaimOutcome, Clock, SeenStore, StoreError};
-use hushhub_core::seen::{Due, RenotifyPolicy, expires_at, format_duration};
+use hushhub_core::seen::{
+    self, Due, ESCALATE_NOW_QUIET_MINUTES, EscalateNow, RenotifyPolicy, expires_at, format_duration,
+};
 use hushhub_core::steps::{AgeCheckInput, DecisionKind, StepDecision};
 
 /// What age-check needs from the outside world.
@@ -36,6 +41,9 @@ impl LambdaError for AgeCheckError {
     }
 }
 
+/// The reason an alert someone asked for starts with.
+pub const ESCALATED_NOW: &str = "escalated now on request";
+
 /// Decides `realert` (and claims it) or `suppressed`.
 pub async fn handle<S: SeenStore, C: Clock>(
     ports: &Ports<S, C>,
@@ -60,10 +68,34 @@ async fn decide<S: SeenStore, C: Clock>(
         finding,
         record,
         silenced,
+        escalate_now,
     } = input;
     let now = ports.clock.now();
+    if escalate_now && let EscalateNow::AlreadyAlerted { at } = seen::escalate_now(&record, now) {
+        let reason = format!(
+            "escalate now: already alerted {}, within {ESCALATE_NOW_QUIET_MINUTES} minutes, so this request sends nothing more",
+            hushhub_core::timestamp::to_minute(&at)
+        );
+        let mut decision = StepDecision::about(
+            &event_id,
+            &finding.id,
+            finding.severity,
+            DecisionKind::Suppressed,
+            reason,
+            Some(record),
+        );
+        decision.escalate_now = true;
+        return Ok(decision);
+    }
     let due = ports.renotify.is_due_at(&record, finding.severity, now);
     let why = match due {
+        _ if escalate_now && record.alert_count == 0 => {
+            format!("{ESCALATED_NOW}; never alerted before (it was silenced)")
+        }
+        _ if escalate_now => format!(
+            "{ESCALATED_NOW}; last alert {}",
+            hushhub_core::timestamp::to_minute(&record.last_alerted_at)
+        ),
         Due::NeverAlerted => "first alert: the finding was silenced until now".to_owned(),
         Due::Escalated { from, to } => format!("severity escalated from {from} to {to}"),
         Due::WindowElapsed { window } => format!(
@@ -98,7 +130,8 @@ async fn decide<S: SeenStore, C: Clock>(
             ));
         }
     };
-    if let Some(silenced) = silenced {
+    // Check-seen passes no silence with a request to escalate now; this holds it here too.
+    if let Some(silenced) = silenced.filter(|_| !escalate_now) {
         if record.needs_last_seen_refresh(now) {
             ports
                 .store
@@ -149,5 +182,6 @@ async fn decide<S: SeenStore, C: Clock>(
         Some(held),
     );
     decision.claim = Some(claim);
+    decision.escalate_now = escalate_now;
     Ok(decision)
 }

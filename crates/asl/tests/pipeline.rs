@@ -54,9 +54,10 @@ fn handlers(resource: &str, input: &Value) -> Result<Value, TaskFailure> {
                     ));
                 }
                 "resolved" => json!({"kind": "resolved", "outcome": outcome("resolved", input)}),
-                // `silenced` is always present, null when no silence holds: AgeCheck's
-                // Parameters select it, and a missing path fails the state.
-                "recent" | "old" => json!({"kind": "seen", "silenced": null,
+                // `silenced` and `escalate_now` are always present (null and false when
+                // they do not apply): AgeCheck's Parameters select them, and a missing path
+                // fails the state.
+                "recent" | "old" => json!({"kind": "seen", "silenced": null, "escalate_now": false,
                                            "record": {"fingerprint": "fp", "fake": fake}}),
                 _ => json!({"kind": "new", "claim": {"fingerprint": "fp", "token": "t1"}}),
             };

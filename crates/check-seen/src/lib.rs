@@ -77,7 +77,7 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
 ) -> Result<CheckSeenOutput, CheckSeenError> {
     let finding = match Finding::read(
         &input.finding,
-        input.format,
+        input.detail_type.format(),
         &format!("detail.findings[{}]", input.index),
     ) {
         Ok(finding) => finding,
@@ -87,8 +87,13 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
         }
     };
     let claim_token = input.claim_token();
+    let delivery = Delivery {
+        event_id: &input.event_id,
+        claim_token: &claim_token,
+        escalate_now: input.detail_type.is_escalate_now(),
+    };
+    let decision = decide(ports, &delivery, &finding).await?;
     let event_id = input.event_id;
-    let decision = decide(ports, &event_id, &claim_token, &finding).await?;
     if let Some(metric) = Metric::of_decision(decision.kind) {
         metrics::record(
             metric,
@@ -105,43 +110,63 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
     })
 }
 
+/// Which delivery of a finding this is.
+struct Delivery<'a> {
+    event_id: &'a str,
+    claim_token: &'a ClaimToken,
+    /// Someone asked for an alert now (a Security Hub custom action).
+    escalate_now: bool,
+}
+
 async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
     ports: &Ports<S, R, C>,
-    event_id: &str,
-    claim_token: &ClaimToken,
+    delivery: &Delivery<'_>,
     finding: &Finding,
 ) -> Result<StepDecision, CheckSeenError> {
+    let Delivery {
+        event_id,
+        claim_token,
+        escalate_now,
+    } = *delivery;
     let terminal = |kind, reason: String| StepDecision::new(event_id, finding, kind, reason, None);
     if let Some(why) = resolution(finding) {
-        // Read before deleting: a resolved update of a finding never alerted is common, and a
-        // read is cheaper than a delete of nothing.
-        let reason = match ports.store.get(&finding.id).await? {
-            Some(_) => {
-                ports.store.forget(&finding.id).await?;
-                format!("{why}: record deleted, a later active update alerts as new")
-            }
-            None => format!("{why}: nothing recorded"),
-        };
-        return Ok(terminal(DecisionKind::Resolved, reason));
+        return resolve(ports, event_id, finding, why).await;
     }
-    if let Some(why) = ports.policy.ignore_reason(finding) {
-        return Ok(terminal(DecisionKind::Ignored, why));
-    }
-    if let Some(why) = stale_image_reason(ports, finding).await {
-        return Ok(terminal(DecisionKind::Ignored, why));
+    // A person asking for this alert outranks the filters and silences written for the flood.
+    if !escalate_now {
+        if let Some(why) = ports.policy.ignore_reason(finding) {
+            return Ok(terminal(DecisionKind::Ignored, why));
+        }
+        if let Some(why) = stale_image_reason(ports, finding).await {
+            return Ok(terminal(DecisionKind::Ignored, why));
+        }
     }
     let now = ports.clock.now();
-    let silenced = ports.policy.silences.reason(finding, now);
+    let silenced = if escalate_now {
+        None
+    } else {
+        ports.policy.silences.reason(finding, now)
+    };
     let seen_now = |record, why| {
         let mut decision = seen(event_id, finding, record, why);
         decision.silenced.clone_from(&silenced);
+        decision.escalate_now = escalate_now;
         decision
+    };
+    let first_seen = |decision: StepDecision| StepDecision {
+        escalate_now,
+        ..decision
     };
     if let Some(record) = ports.store.get(&finding.id).await? {
         if record.is_claimed_by(claim_token) {
-            return Ok(first_alert(event_id, finding, record, RETRIED));
+            return Ok(first_seen(first_alert(event_id, finding, record, RETRIED)));
         }
-        return Ok(seen_now(record, "seen before"));
+        let why = if escalate_now {
+            "escalate now requested"
+        } else {
+            "seen before"
+        };
+        return Ok(seen_now(record, why));
     }
     if let Some(why) = &silenced {
         // Recorded like any new finding, but not alerted: it alerts once the silence ends. No
@@ -170,9 +195,18 @@ async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
         };
     }
     let record = SeenRecord::first_sighting(finding, now).claimed_by(claim_token.clone());
+    let first_time = if escalate_now {
+        "escalated now on request; first time seen"
+    } else {
+        "first time seen"
+    };
     match ports.store.claim_new(&record).await? {
-        ClaimOutcome::Won => Ok(first_alert(event_id, finding, record, "first time seen")),
-        ClaimOutcome::AlreadyHeld(stored) => Ok(first_alert(event_id, finding, stored, RETRIED)),
+        ClaimOutcome::Won => Ok(first_seen(first_alert(
+            event_id, finding, record, first_time,
+        ))),
+        ClaimOutcome::AlreadyHeld(stored) => {
+            Ok(first_seen(first_alert(event_id, finding, stored, RETRIED)))
+        }
         ClaimOutcome::Lost(Some(winner)) => {
             Ok(seen_now(winner, "another delivery recorded it first"))
         }
@@ -183,6 +217,48 @@ async fn decide<S: SeenStore, R: ImageRegistry, C: Clock>(
             finding.id
         ))),
     }
+}
+
+/// A resolved finding: its record is deleted, so a later active update alerts as new. With
+/// resolved notices on, the delivery whose delete removed the record of a finding that was
+/// alerted on owes its one notice: the delete has exactly one winner, as a claim does.
+async fn resolve<S: SeenStore, R, C>(
+    ports: &Ports<S, R, C>,
+    event_id: &str,
+    finding: &Finding,
+    why: &str,
+) -> Result<StepDecision, CheckSeenError> {
+    // Read before deleting: a resolved update of a finding never alerted is common, and a read
+    // is cheaper than a delete of nothing.
+    let Some(record) = ports.store.get(&finding.id).await? else {
+        let reason = format!("{why}: nothing recorded");
+        return Ok(StepDecision::new(
+            event_id,
+            finding,
+            DecisionKind::Resolved,
+            reason,
+            None,
+        ));
+    };
+    let deleted = ports.store.forget(&finding.id).await?;
+    let reason = format!("{why}: record deleted, a later active update alerts as new");
+    if deleted && ports.policy.resolved_notices && record.alert_count > 0 {
+        let reason = format!("{reason}; resolved notice sent");
+        return Ok(StepDecision::new(
+            event_id,
+            finding,
+            DecisionKind::ResolvedNotice,
+            reason,
+            Some(record),
+        ));
+    }
+    Ok(StepDecision::new(
+        event_id,
+        finding,
+        DecisionKind::Resolved,
+        reason,
+        None,
+    ))
 }
 
 /// Why a retried delivery alerts although the record exists: it made the record itself.

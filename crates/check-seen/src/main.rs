@@ -1,6 +1,10 @@
 //! The check-seen Lambda: `check_seen` and `release_claim` on the DynamoDB table, with ECR for
 //! the latest-image check.
 
+// The handler's future nests the SDK's request futures (get, claim, forget, ECR) deeply enough
+// that computing its layout passes the default query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
 use check_seen::Ports;

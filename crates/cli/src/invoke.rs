@@ -124,7 +124,7 @@ fn local_functions(args: &InvokeArgs) -> Result<(LocalFunctions, Arc<FixedClock>
         alert_severities,
         alert_products: parse_products(&args.alert_products),
         ecr_latest_only: !args.all_ecr_images,
-        silences: Default::default(),
+        ..AlertPolicy::default()
     };
     let functions = Functions {
         check_seen: check_seen::Ports {

@@ -80,6 +80,11 @@ pub struct ReplayArgs {
     /// Matchers: control_id, finding_type, account_id, resource_id (glob), tag (key=value).
     #[arg(long, env = env::SILENCES, default_value = "[]")]
     silences: String,
+    /// Send one short "resolved" email, threaded under its alerts, when a finding that was
+    /// alerted on is resolved, archived, suppressed or passed (the Terraform variable
+    /// `resolved_notices`).
+    #[arg(long, env = env::RESOLVED_NOTICES)]
+    resolved_notices: bool,
     /// Sender shown in the emails.
     #[arg(long, default_value = "hushhub@example.com")]
     sender: String,
@@ -203,6 +208,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         alert_products: parse_products(&args.alert_products),
         ecr_latest_only: !args.all_ecr_images,
         silences,
+        resolved_notices: args.resolved_notices,
     };
     let functions = Functions {
         check_seen: check_seen::Ports {

@@ -39,9 +39,12 @@ pub mod env {
     /// Silences as a JSON list of `{control_id|finding_type|account_id|resource_id|tag, until,
     /// reason}`; empty or `[]` means none.
     pub const SILENCES: &str = "HUSHHUB_SILENCES";
+    /// `true` to send one short "resolved" email, threaded under its alerts, when a finding
+    /// hushhub alerted on is resolved, archived, suppressed or passed. Off by default.
+    pub const RESOLVED_NOTICES: &str = "HUSHHUB_RESOLVED_NOTICES";
 
     /// Every variable read, for the test that the Terraform module sets exactly these.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         TABLE_NAME,
         SENDER,
         RECIPIENTS,
@@ -55,6 +58,7 @@ pub mod env {
         SES_CONFIGURATION_SET,
         ACCOUNT_ALIASES,
         SILENCES,
+        RESOLVED_NOTICES,
     ];
     /// The variables without a default.
     pub const REQUIRED: [&str; 3] = [TABLE_NAME, SENDER, RECIPIENTS];
@@ -85,6 +89,8 @@ pub struct AlertPolicy {
     pub ecr_latest_only: bool,
     /// Time-limited suppressions of alerts; a silenced finding is still recorded.
     pub silences: Silences,
+    /// Send a resolved notice when a finding hushhub alerted on is resolved.
+    pub resolved_notices: bool,
 }
 
 impl Default for AlertPolicy {
@@ -95,6 +101,7 @@ impl Default for AlertPolicy {
             alert_products: BTreeSet::new(),
             ecr_latest_only: true,
             silences: Silences::default(),
+            resolved_notices: false,
         }
     }
 }
@@ -183,6 +190,7 @@ impl Config {
                 ecr_latest_only: flag(env::ECR_LATEST_ONLY, true)?,
                 silences: Silences::parse(&get(env::SILENCES).unwrap_or_default())
                     .map_err(fail(env::SILENCES))?,
+                resolved_notices: flag(env::RESOLVED_NOTICES, false)?,
             },
             bedrock_enabled: flag(env::BEDROCK_ENABLED, false)?,
             bedrock_model_id: get(env::BEDROCK_MODEL_ID)

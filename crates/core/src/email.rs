@@ -224,6 +224,10 @@ pub fn message_id(finding_id: &str, alert_number: u32) -> String {
 
 fn why_now(decision: &StepDecision) -> String {
     match decision.kind {
+        _ if decision.escalate_now => format!(
+            "Sent now because someone asked for it in Security Hub (custom action \"hushhub: alert now\"): {}.",
+            decision.reason
+        ),
         DecisionKind::New => "First time this finding was seen.".to_owned(),
         _ => format!("Alerted again: {}.", decision.reason),
     }

@@ -20,6 +20,54 @@ mod ocsf;
 pub const IMPORTED_DETAIL_TYPE: &str = "Security Hub Findings - Imported";
 /// The EventBridge detail-type of the new Security Hub's OCSF events.
 pub const IMPORTED_V2_DETAIL_TYPE: &str = "Findings Imported V2";
+/// The EventBridge detail-type of a Security Hub CSPM custom action: someone chose it on
+/// findings in the console (hushhub's is "escalate now"); the findings are ASFF.
+pub const CUSTOM_ACTION_DETAIL_TYPE: &str = "Security Hub Findings - Custom Action";
+
+/// The kinds of EventBridge event hushhub runs on, told apart by their detail-type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetailType {
+    /// A finding was created or updated (ASFF).
+    Imported,
+    /// A finding was created or updated (OCSF).
+    ImportedV2,
+    /// Someone asked, from the console, for an alert now: escalate now.
+    CustomAction,
+}
+
+impl DetailType {
+    /// The kind of an event with this detail-type, if hushhub reads it.
+    pub fn parse(detail_type: &str) -> Option<Self> {
+        match detail_type {
+            IMPORTED_DETAIL_TYPE => Some(Self::Imported),
+            IMPORTED_V2_DETAIL_TYPE => Some(Self::ImportedV2),
+            CUSTOM_ACTION_DETAIL_TYPE => Some(Self::CustomAction),
+            _ => None,
+        }
+    }
+
+    /// The detail-type itself.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Imported => IMPORTED_DETAIL_TYPE,
+            Self::ImportedV2 => IMPORTED_V2_DETAIL_TYPE,
+            Self::CustomAction => CUSTOM_ACTION_DETAIL_TYPE,
+        }
+    }
+
+    /// The schema of the event's findings.
+    pub fn format(self) -> FindingFormat {
+        match self {
+            Self::Imported | Self::CustomAction => FindingFormat::Asff,
+            Self::ImportedV2 => FindingFormat::Ocsf,
+        }
+    }
+
+    /// Whether the event asks for an alert now rather than reports a change.
+    pub fn is_escalate_now(self) -> bool {
+        self == Self::CustomAction
+    }
+}
 
 /// Which schema the findings of an event are written in; the event's detail-type says which.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,11 +82,7 @@ pub enum FindingFormat {
 impl FindingFormat {
     /// The format of the findings of an event with this detail-type, if hushhub reads it.
     pub fn from_detail_type(detail_type: &str) -> Option<Self> {
-        match detail_type {
-            IMPORTED_DETAIL_TYPE => Some(Self::Asff),
-            IMPORTED_V2_DETAIL_TYPE => Some(Self::Ocsf),
-            _ => None,
-        }
+        DetailType::parse(detail_type).map(DetailType::format)
     }
 
     /// The detail-type of the events that carry findings in this format.
@@ -677,7 +721,7 @@ impl ImportedEvent {
             return Err(FindingError::new(
                 "detail-type",
                 format!(
-                    "expected {IMPORTED_DETAIL_TYPE:?} or {IMPORTED_V2_DETAIL_TYPE:?}, got {:?}",
+                    "expected {IMPORTED_DETAIL_TYPE:?}, {IMPORTED_V2_DETAIL_TYPE:?} or {CUSTOM_ACTION_DETAIL_TYPE:?}, got {:?}",
                     clip(&envelope.detail_type, 80)
                 ),
             ));

@@ -69,7 +69,7 @@ impl Metric {
             DecisionKind::New => Some(Self::New),
             DecisionKind::Realert => Some(Self::Realert),
             DecisionKind::Suppressed => Some(Self::Suppressed),
-            DecisionKind::Resolved => Some(Self::Resolved),
+            DecisionKind::Resolved | DecisionKind::ResolvedNotice => Some(Self::Resolved),
             DecisionKind::Ignored => Some(Self::Ignored),
             DecisionKind::Rejected => Some(Self::Rejected),
             DecisionKind::Seen => None,

@@ -136,6 +136,31 @@ impl SeenRecord {
     }
 }
 
+/// What a request to escalate now gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalateNow {
+    /// Alert now: the `renotify_after` window does not apply.
+    Alert,
+    /// An alert went out at `at`, within [`ESCALATE_NOW_QUIET_MINUTES`]: it answers this request.
+    AlreadyAlerted { at: DateTime<Utc> },
+}
+
+/// Whether a finding last alerted as `record` is alerted when someone asks for it at `now`
+/// (escalate now): at once, unless an alert went out within [`ESCALATE_NOW_QUIET_MINUTES`].
+/// The claim that follows is the same conditional write as any re-alert's, so of two requests
+/// at the same moment exactly one wins, and a request just after it finds the alert it sent.
+pub fn escalate_now(record: &SeenRecord, now: DateTime<Utc>) -> EscalateNow {
+    if record.alert_count > 0
+        && now - record.last_alerted_at < Duration::minutes(ESCALATE_NOW_QUIET_MINUTES)
+    {
+        EscalateNow::AlreadyAlerted {
+            at: record.last_alerted_at,
+        }
+    } else {
+        EscalateNow::Alert
+    }
+}
+
 /// When a record seen at `last_seen_at` may expire.
 pub fn expires_at(last_seen_at: DateTime<Utc>) -> DateTime<Utc> {
     last_seen_at + Duration::days(RECORD_TTL_DAYS)
@@ -211,6 +236,10 @@ impl Default for RenotifyPolicy {
             })
     }
 }
+
+/// A second "escalate now" within this many minutes of an alert is taken for the same request
+/// (a double click, or two people on the same finding) and sends nothing more.
+pub const ESCALATE_NOW_QUIET_MINUTES: i64 = 10;
 
 /// Why a seen finding alerts again, or when it will.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,13 +9,14 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::finding::{Finding, FindingFormat, FindingId, Severity};
+use crate::finding::{DetailType, Finding, FindingId, Severity};
 use crate::score::{Priority, Score};
 use crate::seen::{Claim, ClaimToken, SeenRecord};
 use crate::summary::Summary;
 
-/// What happened to one finding delivery. `Seen` is internal: AgeCheck turns it into `Realert`
-/// or `Suppressed`.
+/// What happened to one finding delivery. `Seen` and `ResolvedNotice` are internal: AgeCheck
+/// turns `Seen` into `Realert` or `Suppressed`, and SendResolvedNotice turns `ResolvedNotice`
+/// into `Resolved` with its email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
@@ -24,6 +25,8 @@ pub enum DecisionKind {
     Realert,
     Suppressed,
     Resolved,
+    /// Resolved after hushhub alerted on it, with resolved notices on: one notice is due.
+    ResolvedNotice,
     Ignored,
     Rejected,
 }
@@ -37,14 +40,23 @@ impl DecisionKind {
             Self::Realert => "realert",
             Self::Suppressed => "suppressed",
             Self::Resolved => "resolved",
+            Self::ResolvedNotice => "resolved_notice",
             Self::Ignored => "ignored",
             Self::Rejected => "rejected",
         }
     }
 
-    /// Whether this decision sends an email.
+    /// Whether this decision sends an alert email (a resolved notice is not an alert).
     pub fn alerts(self) -> bool {
         matches!(self, Self::New | Self::Realert)
+    }
+
+    /// The decision reported once this one's run is over.
+    pub fn reported(self) -> Self {
+        match self {
+            Self::ResolvedNotice => Self::Resolved,
+            other => other,
+        }
     }
 }
 
@@ -76,6 +88,11 @@ pub struct StepDecision {
     /// suppressed instead. Always present (null when none), because the definition passes it on.
     #[serde(default)]
     pub silenced: Option<String>,
+    /// Someone asked for this alert from Security Hub (escalate now): it skips the
+    /// `renotify_after` window, the alert filters and silences, but is still claimed. Always
+    /// present, because the definition passes it on to AgeCheck.
+    #[serde(default)]
+    pub escalate_now: bool,
     pub record: Option<SeenRecord>,
     pub claim: Option<Claim>,
     pub outcome: Outcome,
@@ -112,7 +129,7 @@ impl StepDecision {
         let outcome = Outcome {
             event_id: event_id.to_owned(),
             finding_id: Some(finding_id.to_string()),
-            decision: kind,
+            decision: kind.reported(),
             reason: reason.clone(),
             severity: Some(severity),
             priority: None,
@@ -122,6 +139,7 @@ impl StepDecision {
             kind,
             reason,
             silenced: None,
+            escalate_now: false,
             record,
             claim: None,
             outcome,
@@ -181,10 +199,10 @@ impl<'a> CheckSeenRequest<'a> {
                 if !object.contains_key("finding") {
                     return Err("finding: is missing".to_owned());
                 }
-                // Absent in inputs written before OCSF support: those were all ASFF.
-                let format = match object.get("detail_type") {
-                    None | Some(Value::Null) => FindingFormat::Asff,
-                    Some(Value::String(t)) => FindingFormat::from_detail_type(t)
+                // Absent in inputs written before OCSF support: those were all ASFF imports.
+                let detail_type = match object.get("detail_type") {
+                    None | Some(Value::Null) => DetailType::Imported,
+                    Some(Value::String(t)) => DetailType::parse(t)
                         .ok_or_else(|| format!("detail_type: unknown value {t:?}"))?,
                     Some(other) => {
                         return Err(format!("detail_type: expected a string, got {other}"));
@@ -198,7 +216,7 @@ impl<'a> CheckSeenRequest<'a> {
                     event_id,
                     execution_id,
                     index,
-                    format,
+                    detail_type,
                     finding,
                 }))
             }
@@ -226,9 +244,10 @@ pub struct CheckSeenInput<'a> {
     pub execution_id: String,
     /// Position in `detail.findings`, so errors can name `detail.findings[N]`.
     pub index: usize,
-    /// The schema of the raw finding, from the event's detail-type (`detail_type` on the wire).
-    #[serde(rename = "detail_type", serialize_with = "serialize_detail_type")]
-    pub format: FindingFormat,
+    /// The event's detail-type: the schema of the raw finding, and whether someone asked for
+    /// an alert now.
+    #[serde(serialize_with = "serialize_detail_type")]
+    pub detail_type: DetailType,
     pub finding: Cow<'a, Value>,
 }
 
@@ -240,10 +259,10 @@ impl CheckSeenInput<'_> {
 }
 
 fn serialize_detail_type<S: serde::Serializer>(
-    format: &FindingFormat,
+    detail_type: &DetailType,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(format.detail_type())
+    serializer.serialize_str(detail_type.as_str())
 }
 
 /// The compact finding and the decision on it.
@@ -279,6 +298,9 @@ pub struct AgeCheckInput {
     /// From check-seen, which has the whole finding to match silences against.
     #[serde(default)]
     pub silenced: Option<String>,
+    /// Someone asked for an alert now: the window is skipped, the claim is not.
+    #[serde(default)]
+    pub escalate_now: bool,
 }
 
 /// What age-check decides on: the definition's `Parameters` pick these three fields from the
@@ -322,6 +344,49 @@ pub struct RenderInput {
     pub finding: Finding,
     pub decision: StepDecision,
     pub assessment: Assessment,
+}
+
+/// Input of render-html-email's `SendResolvedNotice`: the decision carries the deleted record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedNoticeInput {
+    pub event_id: String,
+    pub finding: Finding,
+    pub decision: StepDecision,
+}
+
+/// What render-html-email is asked to send: an alert, or (with `"action": "resolved_notice"`)
+/// a resolved notice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum RenderRequest {
+    Alert(RenderInput),
+    ResolvedNotice(ResolvedNoticeInput),
+}
+
+impl RenderRequest {
+    /// Reads a request; without `action` it is an alert, as RenderAndSendEmail sends it.
+    pub fn from_value(value: &Value) -> Result<Self, String> {
+        let action = match value.get("action") {
+            None => "alert",
+            Some(Value::String(action)) => action.as_str(),
+            Some(other) => return Err(format!("action: expected a string, got {other}")),
+        };
+        match action {
+            "alert" => RenderInput::deserialize(value)
+                .map(Self::Alert)
+                .map_err(|e| e.to_string()),
+            "resolved_notice" => ResolvedNoticeInput::deserialize(value)
+                .map(Self::ResolvedNotice)
+                .map_err(|e| e.to_string()),
+            other => Err(format!("action: unknown value {other:?}")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RenderRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_value(&Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Output of render-html-email.

@@ -12,7 +12,7 @@ use hushhub_asl::{Definition, Execution, ExecutionOptions, TaskFailure, TaskInvo
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::ImportedEvent;
 use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
-use hushhub_core::steps::{CheckSeenRequest, DecisionKind, Outcome};
+use hushhub_core::steps::{CheckSeenRequest, DecisionKind, Outcome, RenderRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -317,9 +317,11 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
             Some("score-and-summarise") => call(self.runtime, input, |req| {
                 score_and_summarise::handle(&f.score_and_summarise, req)
             }),
-            Some("render-html-email") => call(self.runtime, input, |req| {
-                render_html_email::handle(&f.render_html_email, req)
-            }),
+            Some("render-html-email") => {
+                call_with(self.runtime, RenderRequest::from_value(input), |req| {
+                    render_html_email::handle_request(&f.render_html_email, req)
+                })
+            }
             _ => Err(TaskFailure::new(
                 "States.TaskFailed",
                 format!("no local function answers {resource}"),

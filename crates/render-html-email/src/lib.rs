@@ -1,4 +1,5 @@
-//! render-html-email: renders the alert (HTML and plain text) and sends it, whole or not at all.
+//! render-html-email: renders the alert (HTML and plain text) and sends it, whole or not at all;
+//! also sends resolved notices, since it is the function that sends email.
 //!
 //! A send that fails is reported with a stable error name, so the definition retries throttling
 //! and, when sending cannot succeed, releases the claim instead of losing the alert.
@@ -10,7 +11,10 @@ use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::AccountId;
 use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{Mailer, SendError};
-use hushhub_core::steps::{Outcome, RenderInput, RenderOutput};
+use hushhub_core::resolved_notice::{ResolvedFacts, render_resolved_notice};
+use hushhub_core::steps::{
+    DecisionKind, Outcome, RenderInput, RenderOutput, RenderRequest, ResolvedNoticeInput,
+};
 
 /// What render-html-email needs from the outside world.
 pub struct Ports<M> {
@@ -37,6 +41,70 @@ impl LambdaError for RenderError {
             Self::Send(SendError::Rejected(_)) => error_names::SEND_REJECTED,
         }
     }
+}
+
+/// Sends what the state machine asked for: an alert, or a resolved notice.
+pub async fn handle_request<M: Mailer>(
+    ports: &Ports<M>,
+    request: RenderRequest,
+) -> Result<RenderOutput, RenderError> {
+    match request {
+        RenderRequest::Alert(input) => handle(ports, input).await,
+        RenderRequest::ResolvedNotice(input) => send_resolved_notice(ports, input).await,
+    }
+}
+
+/// Renders and sends one resolved notice, to the alerts' recipients.
+pub async fn send_resolved_notice<M: Mailer>(
+    ports: &Ports<M>,
+    input: ResolvedNoticeInput,
+) -> Result<RenderOutput, RenderError> {
+    let ResolvedNoticeInput {
+        event_id,
+        finding,
+        decision,
+    } = input;
+    let record = decision
+        .record
+        .as_ref()
+        .ok_or_else(|| RenderError::MissingRecord(decision.kind.to_string()))?;
+    let email = render_resolved_notice(&ResolvedFacts {
+        finding: &finding,
+        record,
+        account_alias: ports
+            .account_aliases
+            .get(&finding.account_id)
+            .map(String::as_str),
+        from: &ports.sender,
+        to: &ports.recipients,
+    });
+    let sent = match ports.mailer.send(&email).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            // Stamped with the resolving update's time: this function has no clock.
+            metrics::record(
+                Metric::SendFailed,
+                Some(finding.severity),
+                Some(&finding.account_id),
+                finding.updated_at,
+            );
+            return Err(e.into());
+        }
+    };
+    tracing::info!(finding_id = %finding.id, message_id = %sent.message_id, "resolved notice sent");
+    Ok(RenderOutput {
+        outcome: Outcome {
+            event_id,
+            finding_id: Some(finding.id.to_string()),
+            decision: DecisionKind::Resolved,
+            reason: decision.reason,
+            severity: Some(finding.severity),
+            priority: None,
+            email: Some(sent.message_id.clone()),
+        },
+        message_id: sent.message_id,
+        subject: email.subject,
+    })
 }
 
 /// Renders and sends one alert.

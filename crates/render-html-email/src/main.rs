@@ -1,5 +1,6 @@
 //! The render-html-email Lambda: renders and sends the alert through SES v2, then, when
-//! `HUSHHUB_SECURITYHUB_NOTES_ENABLED`, notes it on the finding in Security Hub.
+//! `HUSHHUB_SECURITYHUB_NOTES_ENABLED`, notes it on the finding in Security Hub; also sends
+//! resolved notices.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use hushhub_aws::lambda;
 use hushhub_aws::securityhub::SecurityHubNotes;
 use hushhub_aws::ses::SesMailer;
 use hushhub_core::ports::SystemClock;
-use hushhub_core::steps::{RenderInput, RenderOutput};
+use hushhub_core::steps::{RenderOutput, RenderRequest};
 use render_html_email::{Ports, RenderError};
 
 /// The note is a courtesy: it gets what is left of the 10 s function timeout after SES, so a
@@ -37,8 +38,14 @@ async fn main() -> Result<(), lambda::Error> {
 async fn send(
     ports: &Ports<SesMailer>,
     notes: Option<&SecurityHubNotes>,
-    input: RenderInput,
+    request: RenderRequest,
 ) -> Result<RenderOutput, RenderError> {
+    let input = match request {
+        RenderRequest::Alert(input) => input,
+        notice @ RenderRequest::ResolvedNotice(_) => {
+            return render_html_email::handle_request(ports, notice).await;
+        }
+    };
     let (finding_id, product_arn) = (input.finding.id.clone(), input.finding.product_arn.clone());
     let sent = render_html_email::handle(ports, input).await?;
     if let Some(notes) = notes {

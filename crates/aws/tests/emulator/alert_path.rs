@@ -20,11 +20,12 @@ use hushhub_aws::ecr::EcrImageRegistry;
 use hushhub_aws::ses::SesMailer;
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::error_names::LambdaError;
+use hushhub_core::finding::DetailType;
 use hushhub_core::ports::{Clock, FixedClock, SeenStore};
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{
     AgeCheckInput, AssessInput, CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind,
-    ReleaseClaimInput, RenderInput, StepDecision,
+    ReleaseClaimInput, RenderInput, ResolvedNoticeInput, StepDecision,
 };
 use hushhub_core::summary::Summary;
 use serde_json::{Value, json};
@@ -37,14 +38,25 @@ use crate::converse_stub::{Answer, ConverseStub};
 pub struct Delivery {
     pub event_id: String,
     pub execution_id: String,
+    /// An import, or someone asking for an alert now (the custom action).
+    pub detail_type: DetailType,
 }
 
 impl Delivery {
-    /// A new execution of event `event_id`.
+    /// A new execution of the Imported event `event_id`.
     pub fn of_event(event_id: &str) -> Self {
         Self {
             event_id: event_id.to_owned(),
             execution_id: unique("arn:aws:states:us-east-1:111122223333:express:hushhub:exec"),
+            detail_type: DetailType::Imported,
+        }
+    }
+
+    /// A new execution of the custom action event `event_id` (escalate now).
+    pub fn alert_now(event_id: &str) -> Self {
+        Self {
+            detail_type: DetailType::CustomAction,
+            ..Self::of_event(event_id)
         }
     }
 }
@@ -58,6 +70,11 @@ pub enum Ended {
     Sent {
         decision: StepDecision,
         summary: Box<Summary>,
+        message_id: String,
+    },
+    /// A resolved notice went out (SendResolvedNotice).
+    NoticeSent {
+        decision: StepDecision,
         message_id: String,
     },
     /// ScoreAndSummarise or RenderAndSendEmail failed: the Catch ran ReleaseClaim and the
@@ -75,7 +92,9 @@ impl Ended {
     /// The decision kind when the delivery got that far.
     pub fn kind(&self) -> Option<DecisionKind> {
         match self {
-            Self::Quiet(d) | Self::Sent { decision: d, .. } => Some(d.kind),
+            Self::Quiet(d)
+            | Self::Sent { decision: d, .. }
+            | Self::NoticeSent { decision: d, .. } => Some(d.kind),
             _ => None,
         }
     }
@@ -202,6 +221,12 @@ impl AlertPath {
         }
     }
 
+    /// Resolved notices on (`HUSHHUB_RESOLVED_NOTICES=true`).
+    pub fn with_resolved_notices(mut self) -> Self {
+        self.check_seen.policy.resolved_notices = true;
+        self
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.set(self.clock.now() + by);
     }
@@ -216,7 +241,7 @@ impl AlertPath {
             event_id: delivery.event_id.clone(),
             execution_id: delivery.execution_id.clone(),
             index: 0,
-            format: hushhub_core::finding::FindingFormat::Asff,
+            detail_type: delivery.detail_type,
             finding: std::borrow::Cow::Borrowed(raw),
         });
         match check_seen::handle(&self.check_seen, request).await {
@@ -242,6 +267,7 @@ impl AlertPath {
                     finding: (&finding).into(),
                     record: decision.record.clone().expect("a seen record"),
                     silenced: decision.silenced.clone(),
+                    escalate_now: decision.escalate_now,
                 };
                 match age_check::handle(&self.age_check, input).await {
                     Ok(decision) => decision,
@@ -252,6 +278,23 @@ impl AlertPath {
                         };
                     }
                 }
+            }
+            DecisionKind::ResolvedNotice => {
+                let input = ResolvedNoticeInput {
+                    event_id,
+                    finding,
+                    decision: decision.clone(),
+                };
+                return match render_html_email::send_resolved_notice(&self.render, input).await {
+                    Ok(out) => Ended::NoticeSent {
+                        decision,
+                        message_id: out.message_id,
+                    },
+                    Err(e) => Ended::TaskFailed {
+                        state: "SendResolvedNotice",
+                        error: e.error_name(),
+                    },
+                };
             }
             _ => decision,
         };
@@ -340,10 +383,21 @@ impl AlertPath {
     /// `Retry` matches, the delivery runs again (at most `MaxAttempts` more times), as the
     /// definition would: a busy emulator may time a request out under a hundred racers.
     pub async fn deliver_retrying(&self, raw: &Value) -> Ended {
-        let delivery = Delivery::of_event(&unique("event"));
+        self.retrying(&Delivery::of_event(&unique("event")), raw)
+            .await
+    }
+
+    /// As [`AlertPath::deliver_retrying`], for a request to alert now in an event of its own.
+    pub async fn alert_now_retrying(&self, raw: &Value) -> Ended {
+        self.retrying(&Delivery::alert_now(&unique("event")), raw)
+            .await
+    }
+
+    /// `delivery`, run again as the definition's `Retry` would.
+    async fn retrying(&self, delivery: &Delivery, raw: &Value) -> Ended {
         let mut retries = 0;
         loop {
-            let ended = self.deliver_as(&delivery, raw).await;
+            let ended = self.deliver_as(delivery, raw).await;
             let Ended::TaskFailed { state, error } = &ended else {
                 return ended;
             };

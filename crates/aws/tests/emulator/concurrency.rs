@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use hushhub_core::finding::DetailType;
 use hushhub_core::steps::DecisionKind;
 use serde_json::Value;
 use tokio::sync::Barrier;
@@ -20,13 +21,21 @@ const DELIVERIES: usize = 100;
 /// `n` deliveries of `raw` at once, each in an event of its own (EventBridge delivering the same
 /// finding in `n` Imported events), with the definition's retries; how each ended.
 async fn race(p: &Arc<AlertPath>, raw: &Value, n: usize) -> Vec<Ended> {
+    race_as(p, raw, n, DetailType::Imported).await
+}
+
+/// As [`race`], each delivery an event of `detail_type`.
+async fn race_as(p: &Arc<AlertPath>, raw: &Value, n: usize, detail_type: DetailType) -> Vec<Ended> {
     let barrier = Arc::new(Barrier::new(n));
     let mut racers = JoinSet::new();
     for _ in 0..n {
         let (p, raw, barrier) = (p.clone(), raw.clone(), barrier.clone());
         racers.spawn(async move {
             barrier.wait().await;
-            p.deliver_retrying(&raw).await
+            match detail_type {
+                DetailType::CustomAction => p.alert_now_retrying(&raw).await,
+                _ => p.deliver_retrying(&raw).await,
+            }
         });
     }
     let mut ended = Vec::with_capacity(n);
@@ -107,6 +116,77 @@ async fn hundred_concurrent_deliveries_of_a_due_realert_send_one_email() {
     assert_eq!(records[0].alert_count, 2);
     assert!(records[0].last_alerted_at > first_alert);
     assert_eq!(p.aws.counter.get("sesv2:SendEmail"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_alert_now_requests_on_a_seen_finding_send_one_email() {
+    let p = Arc::new(AlertPath::new("conc_alert_now", Answer::Text(model_reply())).await);
+    let raw = asff(
+        &unique("finding/conc-alert-now"),
+        "HIGH",
+        None,
+        "ACTIVE",
+        None,
+    );
+    assert_eq!(p.deliver(&raw).await.kind(), Some(DecisionKind::New));
+
+    // An hour on, well inside the HIGH window, twenty people click "hushhub: alert now".
+    p.advance(Duration::hours(1));
+    let ended = race_as(&p, &raw, 20, DetailType::CustomAction).await;
+
+    let sent = sent(&ended);
+    assert_eq!(sent.len(), 1, "exactly one request re-alerts");
+    assert_eq!(sent[0].kind(), Some(DecisionKind::Realert));
+    assert_eq!(p.outbox().len(), 2, "the first alert and one escalation");
+    let records = p.records().await;
+    assert_eq!(records.len(), 1, "one item");
+    assert_eq!(records[0].alert_count, 2);
+    assert_eq!(p.aws.counter.get("sesv2:SendEmail"), 2);
+
+    // A click a minute later finds the alert it asked for.
+    p.advance(Duration::minutes(1));
+    let late = p.alert_now_retrying(&raw).await;
+    assert_eq!(late.kind(), Some(DecisionKind::Suppressed), "{late:?}");
+    assert_eq!(p.outbox().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resolved_updates_send_one_resolved_notice() {
+    let p = Arc::new(
+        AlertPath::new("conc_resolved", Answer::Text(model_reply()))
+            .await
+            .with_resolved_notices(),
+    );
+    let id = unique("finding/conc-resolved");
+    let active = asff(&id, "CRITICAL", None, "ACTIVE", None);
+    assert_eq!(p.deliver(&active).await.kind(), Some(DecisionKind::New));
+
+    p.advance(Duration::hours(2));
+    let resolved = asff(&id, "CRITICAL", Some("RESOLVED"), "ACTIVE", None);
+    let ended = race(&p, &resolved, 20).await;
+
+    let notices: Vec<&Ended> = ended
+        .iter()
+        .filter(|e| matches!(e, Ended::NoticeSent { .. }))
+        .collect();
+    assert_eq!(
+        notices.len(),
+        1,
+        "one delivery sends the notice, of {}",
+        ended.len()
+    );
+    for e in &ended {
+        assert!(
+            matches!(e, Ended::NoticeSent { .. }) || e.kind() == Some(DecisionKind::Resolved),
+            "{e:?}"
+        );
+    }
+    let outbox = p.outbox();
+    assert_eq!(outbox.len(), 2, "the alert and one resolved notice");
+    if let Ended::NoticeSent { message_id, .. } = notices[0] {
+        assert_eq!(outbox[1]["message_id"].as_str(), Some(message_id.as_str()));
+    }
+    assert!(p.records().await.is_empty(), "the record is deleted");
 }
 
 #[tokio::test]

@@ -171,7 +171,7 @@ impl Deployed {
             event_id: event_id.clone(),
             execution_id: unique("execution"),
             index: 0,
-            format: hushhub_core::finding::FindingFormat::Asff,
+            detail_type: hushhub_core::finding::DetailType::Imported,
             finding: std::borrow::Cow::Borrowed(raw),
         });
         let checked = match check_seen::handle(&self.check_seen, request).await {
@@ -189,6 +189,7 @@ impl Deployed {
                         finding: (&checked.finding).into(),
                         record,
                         silenced: checked.decision.silenced.clone(),
+                        escalate_now: false,
                     },
                 )
                 .await

@@ -59,7 +59,7 @@ impl Pipeline {
             event_id: unique("event"),
             execution_id: unique("execution"),
             index: 0,
-            format: hushhub_core::finding::FindingFormat::Asff,
+            detail_type: hushhub_core::finding::DetailType::Imported,
             finding: std::borrow::Cow::Borrowed(finding),
         });
         match check_seen::handle(&self.check_seen, request).await {
@@ -75,6 +75,7 @@ impl Pipeline {
             finding: (&checked.finding).into(),
             record: checked.decision.record.clone().expect("a seen record"),
             silenced: checked.decision.silenced.clone(),
+            escalate_now: false,
         };
         age_check::handle(&self.age_check, input)
             .await

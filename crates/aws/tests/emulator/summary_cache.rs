@@ -291,6 +291,7 @@ async fn realert_of_an_unchanged_finding_reads_its_summary_from_the_table_and_as
             finding: (&finding).into(),
             record: seen,
             silenced: None,
+            escalate_now: false,
         },
     )
     .await
