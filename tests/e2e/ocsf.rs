@@ -173,3 +173,22 @@ fn malformed_ocsf_finding_is_rejected_naming_its_field() {
         Some("detail.findings[0].severity_id: unknown value 7")
     );
 }
+
+#[test]
+fn an_ocsf_finding_is_recorded_as_ocsf_so_the_daily_reaper_keeps_it() {
+    let (ocsf, asff) = pair("cspm-s3-1-failed");
+    let mut h = Harness::new();
+    h.deliver(&ocsf);
+    let id = compact(&ocsf).id;
+    assert_eq!(
+        h.record(id.as_str()).map(|r| r.finding_format),
+        Some(FindingFormat::Ocsf)
+    );
+    let mut h = Harness::new();
+    h.deliver(&asff);
+    let id = compact(&asff).id;
+    assert_eq!(
+        h.record(id.as_str()).map(|r| r.finding_format),
+        Some(FindingFormat::Asff)
+    );
+}

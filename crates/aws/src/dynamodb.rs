@@ -7,7 +7,8 @@
 //! millisecond precision (`2026-11-30T08:15:00.123Z`: readable in the console, ordered as
 //! text, and compared exactly by the conditions); `alert_count` as a Number; `expires_at` as a
 //! Number of epoch seconds, because DynamoDB TTL only acts on that; `claim_token`, the
-//! delivery that made the last claim (see [`attr::CLAIM_TOKEN`]); and, once the model has written a
+//! delivery that made the last claim (see [`attr::CLAIM_TOKEN`]); `finding_format` (`ocsf`) on
+//! the records of OCSF findings only; and, once the model has written a
 //! summary, the summary cache: `summary_inputs_hash` (String, SHA-256 hex) and `summary` (String,
 //! the summary's JSON, at most a few KB: see [`CachedSummary::MAX_STORED_BYTES`]).
 //!
@@ -33,7 +34,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
-use hushhub_core::finding::{AccountId, FindingId, Severity};
+use hushhub_core::finding::{AccountId, FindingFormat, FindingId, Severity};
 use hushhub_core::ports::{
     ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
 };
@@ -63,6 +64,9 @@ pub mod attr {
     /// retrying the Task) knows it holds the claim when its condition then fails on its own
     /// write. Without it, that retry reads as "another delivery won" and the alert is never sent.
     pub const CLAIM_TOKEN: &str = "claim_token";
+    /// `ocsf` for a finding read from a "Findings Imported V2" event; absent for ASFF, so the
+    /// items written before OCSF support read as what they are.
+    pub const FINDING_FORMAT: &str = "finding_format";
     /// The summary cache: the hash of the cached summary's inputs (String, SHA-256 hex) ...
     pub const SUMMARY_INPUTS_HASH: &str = "summary_inputs_hash";
     /// ... and the summary itself (String, JSON). Both absent until the model writes one.
@@ -141,6 +145,12 @@ pub fn item_from_record(r: &SeenRecord) -> HashMap<String, AttributeValue> {
     }
     if let Some(token) = &r.claim_token {
         item.insert(attr::CLAIM_TOKEN.to_owned(), s(token.as_str()));
+    }
+    if !r.finding_format.is_asff() {
+        item.insert(
+            attr::FINDING_FORMAT.to_owned(),
+            s(r.finding_format.as_str()),
+        );
     }
     item
 }
@@ -229,6 +239,16 @@ pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Result<SeenRe
             None => None,
             Some(AttributeValue::S(token)) => Some(ClaimToken::from_stored(token.as_str())),
             Some(_) => return Err(corrupt(attr::CLAIM_TOKEN, "is not a String".into())),
+        },
+        finding_format: match item.get(attr::FINDING_FORMAT) {
+            None => FindingFormat::Asff,
+            Some(AttributeValue::S(word)) => FindingFormat::from_stored(word).ok_or_else(|| {
+                corrupt(
+                    attr::FINDING_FORMAT,
+                    format!("{word:?} is not asff or ocsf"),
+                )
+            })?,
+            Some(_) => return Err(corrupt(attr::FINDING_FORMAT, "is not a String".into())),
         },
     })
 }
@@ -683,6 +703,7 @@ mod tests {
                 "arn:aws:states:us-east-1:111122223333:express:hushhub:e1:x1",
                 0,
             )),
+            finding_format: FindingFormat::Asff,
         }
     }
 
@@ -760,6 +781,21 @@ mod tests {
         assert_eq!(record_from_item(&item), Ok(record()));
         item.insert(attr::SUMMARY.into(), AttributeValue::N("1".into()));
         assert_eq!(record_from_item(&item), Ok(record()));
+    }
+
+    #[test]
+    fn an_ocsf_record_keeps_its_format_and_an_asff_item_has_no_format_attribute() {
+        assert_eq!(item_from_record(&record()).get(attr::FINDING_FORMAT), None);
+        let ocsf = SeenRecord {
+            finding_format: FindingFormat::Ocsf,
+            ..record()
+        };
+        let item = item_from_record(&ocsf);
+        assert_eq!(
+            item.get(attr::FINDING_FORMAT),
+            Some(&AttributeValue::S("ocsf".into()))
+        );
+        assert_eq!(record_from_item(&item), Ok(ocsf));
     }
 
     #[test]

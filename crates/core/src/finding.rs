@@ -80,6 +80,28 @@ pub enum FindingFormat {
 }
 
 impl FindingFormat {
+    /// Whether this is ASFF, the format records and payloads assume when none is named.
+    pub fn is_asff(&self) -> bool {
+        *self == Self::Asff
+    }
+
+    /// The word stores keep: `asff` or `ocsf`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asff => "asff",
+            Self::Ocsf => "ocsf",
+        }
+    }
+
+    /// The format a store's word names.
+    pub fn from_stored(word: &str) -> Option<Self> {
+        match word {
+            "asff" => Some(Self::Asff),
+            "ocsf" => Some(Self::Ocsf),
+            _ => None,
+        }
+    }
+
     /// The format of the findings of an event with this detail-type, if hushhub reads it.
     pub fn from_detail_type(detail_type: &str) -> Option<Self> {
         DetailType::parse(detail_type).map(DetailType::format)
@@ -403,6 +425,9 @@ pub struct Network {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub id: FindingId,
+    /// The schema it was read from: the daily reaper can only look up ASFF findings.
+    #[serde(default, skip_serializing_if = "FindingFormat::is_asff")]
+    pub format: FindingFormat,
     pub product_arn: String,
     /// `ProductName`, or the product part of the ARN when absent.
     pub product_name: String,
@@ -614,6 +639,7 @@ impl Finding {
         };
         Ok(Finding {
             id,
+            format: FindingFormat::Asff,
             product_arn: clip(&product_arn, limits::SHORT_CHARS).to_owned(),
             product_name,
             generator_id: generator_id.to_owned(),

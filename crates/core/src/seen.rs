@@ -12,7 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{
-    AccountId, ComplianceStatus, Finding, FindingId, RecordState, Severity, WorkflowStatus,
+    AccountId, ComplianceStatus, Finding, FindingFormat, FindingId, RecordState, Severity,
+    WorkflowStatus,
 };
 use crate::summary_cache::CachedSummary;
 
@@ -52,6 +53,10 @@ pub struct SeenRecord {
     /// the alert instead of taking it for another delivery's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_token: Option<ClaimToken>,
+    /// The schema of the finding: the daily reaper looks up ASFF findings only, and keeps the
+    /// others rather than take them for gone.
+    #[serde(default, skip_serializing_if = "FindingFormat::is_asff")]
+    pub finding_format: FindingFormat,
 }
 
 impl SeenRecord {
@@ -71,6 +76,7 @@ impl SeenRecord {
             expires_at: expires_at(now),
             summary_cache: None,
             claim_token: None,
+            finding_format: finding.format,
         }
     }
 

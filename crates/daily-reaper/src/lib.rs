@@ -2,7 +2,10 @@
 //! passed or gone, so that a finding that comes back alerts as new.
 //!
 //! It never deletes on uncertainty: a Security Hub error keeps the whole batch, and each delete
-//! is conditional on the `last_seen_at` it read, so a finding updated meanwhile is kept.
+//! is conditional on the `last_seen_at` it read, so a finding updated meanwhile is kept. The
+//! records of OCSF findings (the new Security Hub) are kept too: the status source looks up
+//! ASFF findings by `Id`, and would report every OCSF finding "gone", which would make it alert
+//! as new the next day. Their resolved updates and the record's TTL remove them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,6 +35,8 @@ pub struct ReapReport {
     pub kept_changed: u64,
     /// Records kept because Security Hub or the store failed for them.
     pub errors: u64,
+    /// Records of OCSF findings, kept unchecked (see the module's doc).
+    pub kept_ocsf: u64,
 }
 
 /// Why the run stopped early.
@@ -69,7 +74,12 @@ pub async fn handle<S: SeenStore, F: FindingStatusSource>(
                 source,
             })?;
         report.scanned += page.records.len() as u64;
-        for batch in page.records.chunks(F::MAX_BATCH) {
+        let (asff, ocsf): (Vec<SeenRecord>, Vec<SeenRecord>) = page
+            .records
+            .into_iter()
+            .partition(|r| r.finding_format.is_asff());
+        report.kept_ocsf += ocsf.len() as u64;
+        for batch in asff.chunks(F::MAX_BATCH) {
             reap_batch(ports, batch, &mut report).await;
         }
         match page.next {
@@ -83,6 +93,7 @@ pub async fn handle<S: SeenStore, F: FindingStatusSource>(
         deleted = ?report.deleted,
         kept_changed = report.kept_changed,
         errors = report.errors,
+        kept_ocsf = report.kept_ocsf,
         "reaper finished"
     );
     Ok(report)

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hushhub_core::finding::{AccountId, FindingId, Severity};
+use hushhub_core::finding::{AccountId, FindingFormat, FindingId, Severity};
 use hushhub_core::ports::{
     ClaimOutcome, ReleaseOutcome, ScanPage, SeenStore, StoreError, SummaryCache,
 };
@@ -30,14 +30,21 @@ CREATE TABLE IF NOT EXISTS seen (
     expires_at      INTEGER NOT NULL,
     summary_inputs_hash TEXT,
     summary         TEXT,
-    claim_token     TEXT
+    claim_token     TEXT,
+    finding_format  TEXT
 ) WITHOUT ROWID;";
 
 /// Columns added since the first state files: the summary cache's two (NULL until a
-/// model-written summary is cached) and the claim token (NULL on records claimed before it).
-const ADDED_COLUMNS: [&str; 3] = ["summary_inputs_hash", "summary", "claim_token"];
+/// model-written summary is cached), the claim token (NULL on records claimed before it) and
+/// the finding format (NULL for ASFF).
+const ADDED_COLUMNS: [&str; 4] = [
+    "summary_inputs_hash",
+    "summary",
+    "claim_token",
+    "finding_format",
+];
 
-const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at, summary_inputs_hash, summary, claim_token";
+const COLUMNS: &str = "pk, product_arn, account_id, region, title, severity, first_seen_at, last_seen_at, last_alerted_at, alert_count, expires_at, summary_inputs_hash, summary, claim_token, finding_format";
 
 /// Seen findings in a SQLite file (or in memory).
 pub struct SqliteSeenStore {
@@ -195,6 +202,11 @@ fn from_row(row: &Row<'_>) -> Result<SeenRecord, StoreError> {
             .get::<_, Option<String>>(13)
             .map_err(failed)?
             .map(ClaimToken::from_stored),
+        finding_format: match row.get::<_, Option<String>>(14).map_err(failed)? {
+            None => FindingFormat::Asff,
+            Some(word) => FindingFormat::from_stored(&word)
+                .ok_or_else(|| corrupt(format!("bad finding_format {word:?}")))?,
+        },
     })
 }
 
@@ -214,7 +226,7 @@ impl SeenStore for SqliteSeenStore {
     async fn claim_new(&self, r: &SeenRecord) -> Result<ClaimOutcome, StoreError> {
         let conn = self.lock();
         let inserted = run(&conn,
-                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(pk) DO NOTHING"),
+                &format!("INSERT INTO seen ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(pk) DO NOTHING"),
                 params![
                     r.finding_id.as_str(),
                     r.product_arn,
@@ -230,6 +242,7 @@ impl SeenStore for SqliteSeenStore {
                     r.summary_cache.as_deref().map(|c| c.inputs_hash.as_str()),
                     r.summary_cache.as_deref().map(CachedSummary::summary_json),
                     r.claim_token.as_ref().map(ClaimToken::as_str),
+                    (!r.finding_format.is_asff()).then(|| r.finding_format.as_str()),
                 ],
             )
             .map_err(failed)?;
@@ -415,6 +428,7 @@ mod tests {
             expires_at: t("2027-01-30T10:00:00.123Z"),
             summary_cache: None,
             claim_token: None,
+            finding_format: FindingFormat::Asff,
         }
     }
 
@@ -439,6 +453,18 @@ mod tests {
         let r = record();
         assert_eq!(store.claim_new(&r).await, Ok(ClaimOutcome::Won));
         (store, r)
+    }
+
+    #[tokio::test]
+    async fn an_ocsf_record_keeps_its_format() {
+        let store = SqliteSeenStore::in_memory().expect("store");
+        let r = SeenRecord {
+            finding_format: FindingFormat::Ocsf,
+            ..record()
+        };
+        assert_eq!(store.claim_new(&r).await, Ok(ClaimOutcome::Won));
+        let read = store.get(&r.finding_id).await.expect("read");
+        assert_eq!(read.map(|r| r.finding_format), Some(FindingFormat::Ocsf));
     }
 
     #[tokio::test]
@@ -580,6 +606,7 @@ mod tests {
         let store = SqliteSeenStore::open(&path).expect("opens the old file");
         let old = store.record("finding/old").expect("read").expect("kept");
         assert_eq!(old.summary_cache, None);
+        assert_eq!(old.finding_format, FindingFormat::Asff);
         let claim = old.claim(None);
         let remembered = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -240,6 +240,7 @@ pub fn first_sighting(id: &str, severity: Severity, now: DateTime<Utc>) -> SeenR
         expires_at: hushhub_core::seen::expires_at(now),
         summary_cache: None,
         claim_token: None,
+        finding_format: hushhub_core::finding::FindingFormat::Asff,
     }
 }
 

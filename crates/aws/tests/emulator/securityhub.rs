@@ -15,8 +15,11 @@ use aws_sdk_securityhub::types::{
 };
 use daily_reaper::ReapReport;
 use hushhub_aws::securityhub::{NoteError, SecurityHubNotes, SecurityHubStatusSource};
-use hushhub_core::finding::{FindingId, RecordState as CoreRecordState, Severity, WorkflowStatus};
+use hushhub_core::finding::{
+    FindingFormat, FindingId, RecordState as CoreRecordState, Severity, WorkflowStatus,
+};
 use hushhub_core::ports::{FindingStatusSource, SeenStore};
+use hushhub_core::seen::SeenRecord;
 
 use crate::common::{
     ACCOUNT, PRODUCT_ARN, REGION, TestAws, at, first_sighting, on_big_stack, unique,
@@ -152,6 +155,16 @@ fn reaper_deletes_exactly_resolved_archived_and_gone_findings() {
                 .await
                 .expect("claim");
         }
+        // An OCSF finding of the new Security Hub: GetFindings cannot see it, so it would read
+        // as gone; the reaper keeps it.
+        let ocsf = id("ocsf");
+        store
+            .claim_new(&SeenRecord {
+                finding_format: FindingFormat::Ocsf,
+                ..first_sighting(&ocsf, Severity::High, seen_at)
+            })
+            .await
+            .expect("claim");
         aws.counter.reset();
 
         let ports = daily_reaper::Ports {
@@ -168,14 +181,15 @@ fn reaper_deletes_exactly_resolved_archived_and_gone_findings() {
         assert_eq!(
             report,
             ReapReport {
-                scanned: 27,
+                scanned: 28,
                 active: 22,
                 deleted,
                 kept_changed: 0,
                 errors: 0,
+                kept_ocsf: 1,
             }
         );
-        let expected: BTreeSet<String> = [&new, &notified]
+        let expected: BTreeSet<String> = [&new, &notified, &ocsf]
             .into_iter()
             .chain(&others)
             .cloned()

@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{
-    AccountId, Availability, ComplianceStatus, Finding, FindingError, FindingId, Node, RecordState,
-    Remediation, Resource, Severity, Vulnerability, WorkflowStatus, clip, highest_cvss,
-    is_https_url, kind_of, limits, product_from_arn, region_from_arn, vulnerable_packages,
+    AccountId, Availability, ComplianceStatus, Finding, FindingError, FindingFormat, FindingId,
+    Node, RecordState, Remediation, Resource, Severity, Vulnerability, WorkflowStatus, clip,
+    highest_cvss, is_https_url, kind_of, limits, product_from_arn, region_from_arn,
+    vulnerable_packages,
 };
 
 /// OCSF `activity_id` of a finding that was closed: Security Hub keeps it only 14 days.
@@ -175,6 +176,7 @@ impl Finding {
         };
         Ok(Finding {
             id,
+            format: FindingFormat::Ocsf,
             product_arn: product_arn.to_owned(),
             product_name,
             generator_id,
