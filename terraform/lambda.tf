@@ -19,6 +19,8 @@ locals {
     HUSHHUB_SES_CONFIGURATION_SET     = var.ses_configuration_set == null ? "" : var.ses_configuration_set
     HUSHHUB_ACCOUNT_ALIASES           = join(",", [for account, alias in var.account_aliases : "${account}=${alias}"])
     HUSHHUB_SILENCES                  = jsonencode([for s in var.silences : { for k, v in s : k => v if v != null }])
+    HUSHHUB_ROUTES                    = jsonencode([for r in var.routes : { for k, v in r : k => v if length(v) > 0 }])
+    HUSHHUB_OWNER_TAG_KEY             = var.owner_tag_key
   }
 
   severity_order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]

@@ -40,6 +40,8 @@ CONFIG_FROM_ENV_VARIABLES = (
     "HUSHHUB_SES_CONFIGURATION_SET",
     "HUSHHUB_ACCOUNT_ALIASES",
     "HUSHHUB_SILENCES",
+    "HUSHHUB_ROUTES",
+    "HUSHHUB_OWNER_TAG_KEY",
 )
 
 FUNCTIONS = ("check-seen", "age-check", "score-and-summarise", "render-html-email", "daily-reaper")

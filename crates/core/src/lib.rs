@@ -10,6 +10,7 @@ pub mod error_names;
 pub mod finding;
 pub mod metrics;
 pub mod ports;
+pub mod routing;
 pub mod score;
 pub mod seen;
 pub mod silence;

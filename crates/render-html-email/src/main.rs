@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda::Error> {
     let ports = Ports {
         mailer: SesMailer::new(aws.sesv2(), config.ses_configuration_set, clock),
         sender: config.sender,
-        recipients: config.recipients,
+        routes: config.routes,
         account_aliases: config.account_aliases,
     };
     let notes = config

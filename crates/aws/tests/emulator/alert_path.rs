@@ -21,6 +21,7 @@ use hushhub_aws::ses::SesMailer;
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::error_names::LambdaError;
 use hushhub_core::ports::{Clock, FixedClock, SeenStore};
+use hushhub_core::routing::Routes;
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{
     AgeCheckInput, AssessInput, CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind,
@@ -191,7 +192,7 @@ impl AlertPath {
             render: render_html_email::Ports {
                 mailer: SesMailer::new(ses, None, clock.clone()),
                 sender,
-                recipients: vec![recipient.clone()],
+                routes: Routes::only_default(vec![recipient.clone()]),
                 account_aliases: BTreeMap::new(),
             },
             recipient,
