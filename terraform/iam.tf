@@ -23,14 +23,15 @@ locals {
 
   # SES authorizes SendEmail on the identity that verifies the From address:
   # the address itself, or its domain. While the account is in the SES sandbox
-  # it also authorizes on each recipient's identity.
+  # it also authorizes on each recipient's identity: the default route's and
+  # every route's.
   ses_identity_arn_prefix = "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/"
   ses_sender_identity_arns = distinct([
     "${local.ses_identity_arn_prefix}${var.sender}",
     "${local.ses_identity_arn_prefix}${split("@", var.sender)[1]}",
   ])
   ses_recipient_identity_arns = distinct(flatten([
-    for r in var.recipients : ["${local.ses_identity_arn_prefix}${r}", "${local.ses_identity_arn_prefix}${split("@", r)[1]}"]
+    for r in concat(var.recipients, flatten(var.routes[*].recipients)) : ["${local.ses_identity_arn_prefix}${r}", "${local.ses_identity_arn_prefix}${split("@", r)[1]}"]
   ]))
   ses_configuration_set_arns = var.ses_configuration_set == null ? [] : [
     "arn:${local.partition}:ses:${local.region}:${local.account_id}:configuration-set/${var.ses_configuration_set}",

@@ -20,6 +20,8 @@ locals {
     HUSHHUB_ACCOUNT_ALIASES           = join(",", [for account, alias in var.account_aliases : "${account}=${alias}"])
     HUSHHUB_SILENCES                  = jsonencode([for s in var.silences : { for k, v in s : k => v if v != null }])
     HUSHHUB_RESOLVED_NOTICES          = tostring(var.resolved_notices)
+    HUSHHUB_ROUTES                    = jsonencode([for r in var.routes : { for k, v in r : k => v if length(v) > 0 }])
+    HUSHHUB_OWNER_TAG_KEY             = var.owner_tag_key
   }
 
   severity_order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]

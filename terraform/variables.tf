@@ -62,7 +62,7 @@ variable "sender" {
 }
 
 variable "recipients" {
-  description = "HUSHHUB_RECIPIENTS (joined with \",\"): who receives every alert email. While the SES account is in the sandbox each recipient must be a verified identity too."
+  description = "HUSHHUB_RECIPIENTS (joined with \",\"): the default route, who receives every alert email no route in `routes` matches (every alert when there are no routes). While the SES account is in the sandbox each recipient must be a verified identity too."
   type        = list(string)
 
   validation {
@@ -213,6 +213,60 @@ variable "resolved_notices" {
   description = "HUSHHUB_RESOLVED_NOTICES (\"true\"/\"false\"): when a finding hushhub alerted on is resolved, archived, suppressed or passed, send one short \"resolved\" email, threaded under its alerts. Never for a finding hushhub did not alert on. Off by default. Try it first with `hushhub replay --resolved-notices`."
   type        = bool
   default     = false
+}
+
+variable "routes" {
+  description = "HUSHHUB_ROUTES (rendered as a JSON list, empty lists left out): who receives which alerts. Each route has a name ([a-z0-9-], unique, not \"default\"), recipients (1 to 50, all on one email) and at least one matcher: accounts (12-digit ids), severities (CRITICAL..INFORMATIONAL), priorities (P0..P3) and owners (values of the owner_tag_key tag on any of the finding's resources). All matchers given must match, any value within each. Every matching route gets one email of the alert; `recipients` (the default route) gets it only when no route matches, so list the central mailbox in a route's recipients to copy it on that route's alerts. Each route's emails thread on their own (X-Hushhub-Route names the route). While the SES account is in the sandbox each recipient must be a verified identity. Try routes first with `hushhub replay --routes '<json>'`: each alert's line ends \"→ routes: <names>\"."
+  type = list(object({
+    name       = string
+    accounts   = optional(list(string), [])
+    severities = optional(list(string), [])
+    priorities = optional(list(string), [])
+    owners     = optional(list(string), [])
+    recipients = list(string)
+  }))
+  default = []
+
+  validation {
+    condition     = length(var.routes) <= 50 && length(distinct([for r in var.routes : r.name])) == length(var.routes)
+    error_message = "routes may hold at most 50 routes, each with a name of its own."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : can(regex("^[a-z0-9-]{1,64}$", r.name)) && r.name != "default"])
+    error_message = "a route's name must be 1 to 64 characters of a-z, 0-9 and -, and not \"default\" (the name of the recipients' route)."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : length(r.accounts) + length(r.severities) + length(r.priorities) + length(r.owners) > 0])
+    error_message = "each route needs at least one matcher: accounts, severities, priorities or owners."
+  }
+
+  validation {
+    condition = alltrue([for r in var.routes : alltrue(concat(
+      [for a in r.accounts : can(regex("^[0-9]{12}$", a))],
+      [for s in r.severities : contains(["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"], s)],
+      [for p in r.priorities : contains(["P0", "P1", "P2", "P3"], p)],
+      [for o in r.owners : trimspace(o) != ""],
+    ))])
+    error_message = "route accounts must be 12-digit ids, severities CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL, priorities P0 to P3, and owners non-empty."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.routes : length(r.recipients) >= 1 && length(r.recipients) <= 50 && alltrue([for a in r.recipients : can(regex("^[^@\\s,<>\"]+@[^@\\s,<>\"]+\\.[^@\\s,<>\"]+$", a))])])
+    error_message = "each route needs 1 to 50 recipients (SES accepts at most 50 per message), each a plain email address."
+  }
+}
+
+variable "owner_tag_key" {
+  description = "HUSHHUB_OWNER_TAG_KEY: the resource tag key whose value a route's owners matcher compares (its case is ignored: Owner, owner and OWNER are the same key; the value must match exactly)."
+  type        = string
+  default     = "Owner"
+
+  validation {
+    condition     = length(trimspace(var.owner_tag_key)) >= 1 && length(var.owner_tag_key) <= 128
+    error_message = "owner_tag_key must be 1 to 128 characters."
+  }
 }
 
 ################################################################################

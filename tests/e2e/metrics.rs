@@ -8,6 +8,7 @@ use hushhub_core::email::Email;
 use hushhub_core::finding::{AccountId, Finding, ImportedEvent, Severity};
 use hushhub_core::metrics::{self, Metric, emf_line};
 use hushhub_core::ports::{Mailer, SendError, SentEmail};
+use hushhub_core::routing::Routes;
 use hushhub_core::score::score;
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{Assessment, DecisionKind, RenderInput, StepDecision};
@@ -163,7 +164,7 @@ fn a_failed_send_prints_a_send_failed_line() {
     let ports = render_html_email::Ports {
         mailer: RejectingMailer,
         sender: "hushhub@example.com".into(),
-        recipients: vec!["security-team@example.com".into()],
+        routes: Routes::only_default(vec!["security-team@example.com".into()]),
         account_aliases: Default::default(),
     };
     let input = RenderInput {

@@ -3,8 +3,9 @@
 //! not alert on.
 
 use hushhub_core::config::AlertPolicy;
+use hushhub_core::routing::Routes;
 use hushhub_core::silence::Silences;
-use hushhub_tests::{Harness, finding_id, redelivered, sample, with_findings};
+use hushhub_tests::{Harness, default_recipients, finding_id, redelivered, sample, with_findings};
 use serde_json::Value;
 
 /// The CRITICAL CVE finding, first imported 2026-10-01T02:12:23Z.
@@ -186,4 +187,38 @@ fn a_finding_back_after_its_notice_alerts_as_new_and_gets_its_own_notice() {
     let again = with_findings(&later, |f| f["Workflow"]["Status"] = "RESOLVED".into());
     assert!(h.deliver(&again)[0].email.is_some());
     assert_eq!(notices(&h), 2, "one notice per alerted life of the finding");
+}
+
+#[test]
+fn resolved_notice_goes_to_each_route_of_the_alert_in_its_own_thread() {
+    let routes = Routes::parse(
+        r#"[{"name": "platform", "owners": ["platform-team"], "recipients": ["platform@example.com"]},
+            {"name": "payments", "accounts": ["444455556666"], "recipients": ["payments@example.com"]}]"#,
+        "Owner",
+        default_recipients(),
+    )
+    .expect("valid routes");
+    let policy = AlertPolicy {
+        resolved_notices: true,
+        ..AlertPolicy::default()
+    };
+    let mut h = Harness::with_policy_and_routes(policy, routes);
+    let event = sample(CVE); // tagged owner=platform-team
+    assert_eq!(h.deliver(&event)[0].routes, ["platform"]);
+    let results = h.deliver(&resolved(&event, "r1"));
+    assert_eq!(results[0].routes, ["platform"]);
+    assert_eq!(
+        h.emails().len(),
+        2,
+        "the alert and its notice, both to platform only"
+    );
+    let alert = email_for(&h, "new");
+    let notice = email_for(&h, "resolved");
+    assert_eq!(header(&notice, "To"), Some("platform@example.com"));
+    assert_eq!(header(&notice, "X-Hushhub-Route"), Some("platform"));
+    assert_eq!(
+        header(&notice, "In-Reply-To"),
+        header(&alert, "Message-ID"),
+        "threaded under the route's own first alert"
+    );
 }

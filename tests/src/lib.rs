@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::finding::AccountId;
 use hushhub_core::ports::{Clock, FixedClock};
+use hushhub_core::routing::Routes;
 use hushhub_core::seen::SeenRecord;
 use hushhub_local::{
     FindingResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
@@ -67,6 +68,14 @@ pub fn finding_id(event: &Value) -> String {
         .to_owned()
 }
 
+/// The recipient of the default route in every [`Harness`].
+pub const DEFAULT_RECIPIENT: &str = "security-team@example.com";
+
+/// The default route's recipients: [`DEFAULT_RECIPIENT`].
+pub fn default_recipients() -> Vec<String> {
+    vec![DEFAULT_RECIPIENT.to_owned()]
+}
+
 /// The local pipeline in a temporary folder.
 pub struct Harness {
     pub pipeline: LocalPipeline<JsonlImageRegistry, OfflineSummariser, FolderMailer>,
@@ -92,6 +101,31 @@ impl Harness {
         policy: AlertPolicy,
         ecr_images: Option<&str>,
         account_aliases: BTreeMap<AccountId, String>,
+    ) -> Self {
+        Self::build(
+            policy,
+            ecr_images,
+            account_aliases,
+            Routes::only_default(default_recipients()),
+        )
+    }
+
+    /// Default policy, and alerts routed by `routes` (`HUSHHUB_ROUTES`, with
+    /// [`DEFAULT_RECIPIENT`] as the default route).
+    pub fn with_routes(routes: Routes) -> Self {
+        Self::with_policy_and_routes(AlertPolicy::default(), routes)
+    }
+
+    /// A given policy, and these routes.
+    pub fn with_policy_and_routes(policy: AlertPolicy, routes: Routes) -> Self {
+        Self::build(policy, None, BTreeMap::new(), routes)
+    }
+
+    fn build(
+        policy: AlertPolicy,
+        ecr_images: Option<&str>,
+        account_aliases: BTreeMap<AccountId, String>,
+        routes: Routes,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
@@ -127,7 +161,7 @@ impl Harness {
             render_html_email: render_html_email::Ports {
                 mailer: FolderMailer::new(&outbox, shared).expect("outbox"),
                 sender: "hushhub@example.com".into(),
-                recipients: vec!["security-team@example.com".into()],
+                routes,
                 account_aliases,
             },
         };
@@ -162,6 +196,15 @@ impl Harness {
         files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
         files.sort();
         files
+    }
+
+    /// The value of header `name` in an `.eml` file (its first occurrence).
+    pub fn header(eml: &Path, name: &str) -> Option<String> {
+        let text = std::fs::read_to_string(eml).expect("eml readable");
+        let prefix = format!("{name}: ");
+        text.lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
     }
 
     /// The stored record of a finding.

@@ -41,6 +41,8 @@ CONFIG_FROM_ENV_VARIABLES = (
     "HUSHHUB_ACCOUNT_ALIASES",
     "HUSHHUB_SILENCES",
     "HUSHHUB_RESOLVED_NOTICES",
+    "HUSHHUB_ROUTES",
+    "HUSHHUB_OWNER_TAG_KEY",
 )
 
 FUNCTIONS = ("check-seen", "age-check", "score-and-summarise", "render-html-email", "daily-reaper")

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use hushhub_core::config::{self, AlertPolicy, parse_products, parse_severities};
 use hushhub_core::ports::{Clock, FixedClock};
+use hushhub_core::routing::Routes;
 use hushhub_core::seen::RenotifyPolicy;
 use hushhub_local::replay::{FUNCTIONS, invoke_function};
 use hushhub_local::{
@@ -147,7 +148,7 @@ fn local_functions(args: &InvokeArgs) -> Result<(LocalFunctions, Arc<FixedClock>
             mailer: FolderMailer::new(&args.outbox, shared_clock)
                 .with_context(|| format!("creating outbox {}", args.outbox.display()))?,
             sender: args.sender.clone(),
-            recipients,
+            routes: Routes::only_default(recipients),
             account_aliases: BTreeMap::new(),
         },
     };

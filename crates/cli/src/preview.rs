@@ -106,7 +106,7 @@ pub fn run(args: PreviewArgs) -> Result<ExitCode> {
         mailer: FolderMailer::new(&args.out, shared_clock)
             .with_context(|| format!("creating {}", args.out.display()))?,
         sender: config.sender.clone(),
-        recipients: config.recipients.clone(),
+        routes: config.routes.clone(),
         account_aliases: config.account_aliases.clone(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -15,6 +15,7 @@ use hushhub_aws::bedrock::BedrockSummariser;
 use hushhub_aws::clients::AwsClients;
 use hushhub_core::config::{self, AlertPolicy, env, parse_products, parse_severities};
 use hushhub_core::ports::{Clock, FixedClock, Summariser, SummariserError};
+use hushhub_core::routing::{self, Routes};
 use hushhub_core::seen::RenotifyPolicy;
 use hushhub_core::silence::Silences;
 use hushhub_core::summary::Prompt;
@@ -85,10 +86,21 @@ pub struct ReplayArgs {
     /// `resolved_notices`).
     #[arg(long, env = env::RESOLVED_NOTICES)]
     resolved_notices: bool,
+    /// Routes, as the JSON list the Terraform variable `routes` becomes, or `@FILE` holding it:
+    /// `[{"name":"payments","accounts":["111122223333"],"recipients":["payments-sec@example.com"]}]`.
+    /// Matchers (all given must match, any value of each): accounts, severities, priorities
+    /// (P0..P3), owners (values of the `--owner-tag-key` tag on any resource). Every matching
+    /// route gets one email; `--recipients` (the default route) only when none matches.
+    #[arg(long, env = env::ROUTES, default_value = "[]")]
+    routes: String,
+    /// The resource tag key a route's `owners` matches.
+    #[arg(long, env = env::OWNER_TAG_KEY, default_value = routing::DEFAULT_OWNER_TAG_KEY)]
+    owner_tag_key: String,
     /// Sender shown in the emails.
     #[arg(long, default_value = "hushhub@example.com")]
     sender: String,
-    /// Recipients shown in the emails (comma-separated).
+    /// Recipients of the default route: every alert no `--routes` route matches
+    /// (comma-separated).
     #[arg(long, default_value = "security-team@example.com")]
     recipients: String,
     /// Another state machine definition to run instead of the embedded one.
@@ -153,13 +165,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let alert_severities = parse_severities(&args.alert_severities)
         .map_err(anyhow::Error::msg)
         .context("--alert-severities")?;
-    let silences = match args.silences.strip_prefix('@') {
-        Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("--silences: reading {path}"))?
-        }
-        None => args.silences.clone(),
-    };
-    let silences = Silences::parse(&silences)
+    let silences = Silences::parse(&json_or_file(&args.silences, "--silences")?)
         .map_err(anyhow::Error::msg)
         .context("--silences")?;
     let recipients: Vec<String> = args
@@ -173,6 +179,16 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             .map_err(anyhow::Error::msg)
             .context("--sender/--recipients")?;
     }
+    routing::check_owner_tag_key(&args.owner_tag_key)
+        .map_err(anyhow::Error::msg)
+        .context("--owner-tag-key")?;
+    let routes = Routes::parse(
+        &json_or_file(&args.routes, "--routes")?,
+        &args.owner_tag_key,
+        recipients,
+    )
+    .map_err(anyhow::Error::msg)
+    .context("--routes")?;
     let (summariser, model_id) = ReplaySummariser::new(args.summariser, &args.model_id)?;
     let definition = match &args.definition {
         Some(path) => {
@@ -231,7 +247,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             mailer: FolderMailer::new(&args.outbox, shared_clock)
                 .with_context(|| format!("creating outbox {}", args.outbox.display()))?,
             sender: args.sender.clone(),
-            recipients,
+            routes,
             account_aliases: BTreeMap::new(),
         },
     };
@@ -278,6 +294,16 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The text of a JSON flag: the flag's value, or the file named after an `@`.
+fn json_or_file(value: &str, flag: &str) -> Result<String> {
+    match value.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("{flag}: reading {path}"))
+        }
+        None => Ok(value.to_owned()),
+    }
+}
+
 fn clear_outbox(outbox: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(outbox) else {
         return Ok(());
@@ -304,8 +330,13 @@ fn text_line(time: Option<DateTime<Utc>>, f: &FindingResult, origin: &str) -> St
         (None, Some(title)) => format!("{}  — {}", hushhub_core::email::one_line(title), f.reason),
         (None, None) => f.reason.clone(),
     };
+    let routes = if f.routes.is_empty() {
+        String::new()
+    } else {
+        format!("  → routes: {}", f.routes.join(", "))
+    };
     format!(
-        "{time}  {:<10}  {:<2}  {:<13}  {detail}",
+        "{time}  {:<10}  {:<2}  {:<13}  {detail}{routes}",
         f.decision,
         f.priority.as_deref().unwrap_or("-"),
         f.severity.as_deref().unwrap_or("-"),
@@ -325,7 +356,8 @@ impl Totals {
     fn count(&mut self, f: &FindingResult) {
         self.findings += 1;
         if f.email.is_some() {
-            self.emails += 1;
+            // One email per route when routes are configured; routes are empty otherwise.
+            self.emails += f.routes.len().max(1) as u64;
         }
         *self.decisions.entry(f.decision.clone()).or_default() += 1;
     }

@@ -176,6 +176,7 @@ fn node_results(events_file: &Path, run: &NodeRun) -> Vec<FindingResult> {
                 priority: None,
                 email: None,
                 error: Some(line["failed"].to_string()),
+                routes: Vec::new(),
                 title: None,
             })),
         }

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::{AccountId, Finding, Severity};
+use crate::routing::{self, Routes};
 use crate::seen::RenotifyPolicy;
 use crate::silence::Silences;
 
@@ -16,7 +17,8 @@ pub mod env {
     pub const TABLE_NAME: &str = "HUSHHUB_TABLE_NAME";
     /// Verified SES identity the alerts come from.
     pub const SENDER: &str = "HUSHHUB_SENDER";
-    /// Comma-separated recipients of the alerts.
+    /// Comma-separated recipients of the default route: every alert no route in [`ROUTES`]
+    /// matches.
     pub const RECIPIENTS: &str = "HUSHHUB_RECIPIENTS";
     /// `renotify_after` per severity: `CRITICAL=1d,HIGH=5d,MEDIUM=15d,LOW=30d`.
     pub const RENOTIFY_AFTER: &str = "HUSHHUB_RENOTIFY_AFTER";
@@ -43,8 +45,15 @@ pub mod env {
     /// hushhub alerted on is resolved, archived, suppressed or passed. Off by default.
     pub const RESOLVED_NOTICES: &str = "HUSHHUB_RESOLVED_NOTICES";
 
+    /// Routes as a JSON list of `{name, accounts, severities, priorities, owners, recipients}`;
+    /// every matching route gets one email, the default route ([`RECIPIENTS`]) only when none
+    /// matches. Empty or `[]` means every alert goes to [`RECIPIENTS`].
+    pub const ROUTES: &str = "HUSHHUB_ROUTES";
+    /// The resource tag key whose value a route's `owners` matches; default `Owner`.
+    pub const OWNER_TAG_KEY: &str = "HUSHHUB_OWNER_TAG_KEY";
+
     /// Every variable read, for the test that the Terraform module sets exactly these.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 16] = [
         TABLE_NAME,
         SENDER,
         RECIPIENTS,
@@ -59,6 +68,8 @@ pub mod env {
         ACCOUNT_ALIASES,
         SILENCES,
         RESOLVED_NOTICES,
+        ROUTES,
+        OWNER_TAG_KEY,
     ];
     /// The variables without a default.
     pub const REQUIRED: [&str; 3] = [TABLE_NAME, SENDER, RECIPIENTS];
@@ -131,7 +142,8 @@ impl AlertPolicy {
 pub struct Config {
     pub table_name: String,
     pub sender: String,
-    pub recipients: Vec<String>,
+    /// Who gets each alert: the configured routes, and the default route of `HUSHHUB_RECIPIENTS`.
+    pub routes: Routes,
     pub policy: AlertPolicy,
     pub bedrock_enabled: bool,
     pub bedrock_model_id: String,
@@ -166,6 +178,15 @@ impl Config {
         check_address(&sender).map_err(fail(env::SENDER))?;
         let recipients =
             parse_recipients(&required(env::RECIPIENTS)?).map_err(fail(env::RECIPIENTS))?;
+        let owner_tag_key =
+            get(env::OWNER_TAG_KEY).unwrap_or_else(|| routing::DEFAULT_OWNER_TAG_KEY.into());
+        routing::check_owner_tag_key(&owner_tag_key).map_err(fail(env::OWNER_TAG_KEY))?;
+        let routes = Routes::parse(
+            &get(env::ROUTES).unwrap_or_default(),
+            &owner_tag_key,
+            recipients,
+        )
+        .map_err(fail(env::ROUTES))?;
         let renotify = get(env::RENOTIFY_AFTER)
             .unwrap_or_else(|| DEFAULT_RENOTIFY_AFTER.into())
             .parse::<RenotifyPolicy>()
@@ -182,7 +203,7 @@ impl Config {
         Ok(Config {
             table_name: required(env::TABLE_NAME)?,
             sender,
-            recipients,
+            routes,
             policy: AlertPolicy {
                 renotify,
                 alert_severities,
@@ -236,9 +257,7 @@ fn parse_recipients(s: &str) -> Result<Vec<String>, String> {
     if list.is_empty() {
         return Err("needs at least one address".into());
     }
-    for address in &list {
-        check_address(address)?;
-    }
+    routing::check_recipients(&list)?;
     Ok(list)
 }
 

@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 
 use crate::finding::{Availability, Finding, Vulnerability, clip};
+use crate::routing::DEFAULT_ROUTE;
 use crate::score::{Priority, Score};
 use crate::seen::SeenRecord;
 use crate::steps::{DecisionKind, StepDecision};
@@ -39,6 +40,36 @@ pub struct Email {
     pub thread_root: String,
     /// `X-Hushhub-*` headers (already safe: built from validated values).
     pub extra_headers: Vec<(String, String)>,
+}
+
+impl Email {
+    /// This email as `route` receives it: addressed to `to`, and, unless `route` is the default
+    /// route, with a `Message-ID` and thread root of its own (a message id must name one message,
+    /// and each route's recipients see only their own thread) and an `X-Hushhub-Route` header
+    /// to filter on. The default route's copy keeps the ids and headers it has always had.
+    pub fn for_route(&self, route: &str, to: &[String]) -> Email {
+        let mut email = Email {
+            to: to.to_vec(),
+            ..self.clone()
+        };
+        if route != DEFAULT_ROUTE {
+            email.message_id = route_message_id(&self.message_id, route);
+            email.thread_root = route_message_id(&self.thread_root, route);
+            email
+                .extra_headers
+                .push(("X-Hushhub-Route".to_owned(), route.to_owned()));
+        }
+        email
+    }
+}
+
+/// `hushhub.<digest>.<n>@hushhub.alerts` as route `route` sends it:
+/// `hushhub.<digest>.<n>.<route>@hushhub.alerts` (route names are `[a-z0-9-]`, valid there).
+fn route_message_id(message_id: &str, route: &str) -> String {
+    match message_id.split_once('@') {
+        Some((local, domain)) => format!("{local}.{route}@{domain}"),
+        None => format!("{message_id}.{route}"),
+    }
 }
 
 /// Everything an alert email shows.

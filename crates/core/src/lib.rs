@@ -11,6 +11,7 @@ pub mod finding;
 pub mod metrics;
 pub mod ports;
 pub mod resolved_notice;
+pub mod routing;
 pub mod score;
 pub mod seen;
 pub mod silence;

@@ -75,8 +75,13 @@ pub struct Outcome {
     pub reason: String,
     pub severity: Option<Severity>,
     pub priority: Option<Priority>,
-    /// The sent message's id, when an email went out.
+    /// The sent message's id, when an email went out (the first one's, when routes sent
+    /// several).
     pub email: Option<String>,
+    /// The routes that were sent an email, in order, when `HUSHHUB_ROUTES` configures any;
+    /// empty (and left out of the JSON) otherwise, so an output without routes reads as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
 }
 
 /// A decision with what the next states need: the record and, for an alert, the claim.
@@ -134,6 +139,7 @@ impl StepDecision {
             severity: Some(severity),
             priority: None,
             email: None,
+            routes: Vec::new(),
         };
         Self {
             kind,
@@ -392,7 +398,18 @@ impl<'de> Deserialize<'de> for RenderRequest {
 /// Output of render-html-email.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderOutput {
+    /// The first email's id (the only one's, without routes).
     pub message_id: String,
     pub subject: String,
     pub outcome: Outcome,
+    /// Each email sent, one per route, when routes are configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<RouteSent>,
+}
+
+/// One route's email of an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteSent {
+    pub route: String,
+    pub message_id: String,
 }

@@ -63,6 +63,10 @@ pub struct FindingResult {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The routes that were sent an email, when routes are configured (not in the JSON
+    /// otherwise, so a replay without routes reads as it always did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
     /// The finding's title as it arrived, for people reading the replay (not in its JSON).
     #[serde(skip)]
     pub title: Option<String>,
@@ -79,6 +83,7 @@ impl FindingResult {
             priority: None,
             email: None,
             error: Some(error),
+            routes: Vec::new(),
             title: None,
         }
     }
@@ -93,6 +98,7 @@ impl FindingResult {
             priority: o.priority.map(|p| p.label().to_owned()),
             email: o.email,
             error: None,
+            routes: o.routes,
             title: None,
         }
     }

@@ -13,6 +13,7 @@ use hushhub_core::config::AlertPolicy;
 use hushhub_core::email::Email;
 use hushhub_core::error_names;
 use hushhub_core::ports::{Clock, FixedClock, Mailer, SendError, SentEmail};
+use hushhub_core::routing::Routes;
 use hushhub_local::{
     EventResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
     PIPELINE_DEFINITION, SqliteSeenStore,
@@ -102,7 +103,7 @@ impl Local {
                     attempts: AtomicU32::new(0),
                 },
                 sender: "hushhub@example.com".into(),
-                recipients: vec!["security-team@example.com".into()],
+                routes: Routes::only_default(vec!["security-team@example.com".into()]),
                 account_aliases: Default::default(),
             },
         };

@@ -6,21 +6,25 @@
 
 use std::collections::BTreeMap;
 
-use hushhub_core::email::{AlertFacts, render};
+use chrono::{DateTime, Utc};
+use hushhub_core::email::{AlertFacts, Email, render};
 use hushhub_core::error_names::{self, LambdaError};
-use hushhub_core::finding::AccountId;
+use hushhub_core::finding::{AccountId, Finding};
 use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{Mailer, SendError};
 use hushhub_core::resolved_notice::{ResolvedFacts, render_resolved_notice};
+use hushhub_core::routing::{RouteTarget, Routes};
+use hushhub_core::score::score;
 use hushhub_core::steps::{
-    DecisionKind, Outcome, RenderInput, RenderOutput, RenderRequest, ResolvedNoticeInput,
+    DecisionKind, Outcome, RenderInput, RenderOutput, RenderRequest, ResolvedNoticeInput, RouteSent,
 };
 
 /// What render-html-email needs from the outside world.
 pub struct Ports<M> {
     pub mailer: M,
     pub sender: String,
-    pub recipients: Vec<String>,
+    /// Who gets each alert: one email per matching route, the default route when none matches.
+    pub routes: Routes,
     pub account_aliases: BTreeMap<AccountId, String>,
 }
 
@@ -54,7 +58,8 @@ pub async fn handle_request<M: Mailer>(
     }
 }
 
-/// Renders and sends one resolved notice, to the alerts' recipients.
+/// Renders one resolved notice and sends it to the routes the finding's alerts went to (the
+/// score is pure, so the same finding picks the same routes), failing as an alert does.
 pub async fn send_resolved_notice<M: Mailer>(
     ports: &Ports<M>,
     input: ResolvedNoticeInput,
@@ -68,6 +73,7 @@ pub async fn send_resolved_notice<M: Mailer>(
         .record
         .as_ref()
         .ok_or_else(|| RenderError::MissingRecord(decision.kind.to_string()))?;
+    let targets = ports.routes.for_alert(&finding, score(&finding).priority);
     let email = render_resolved_notice(&ResolvedFacts {
         finding: &finding,
         record,
@@ -76,22 +82,23 @@ pub async fn send_resolved_notice<M: Mailer>(
             .get(&finding.account_id)
             .map(String::as_str),
         from: &ports.sender,
-        to: &ports.recipients,
+        to: &[],
     });
-    let sent = match ports.mailer.send(&email).await {
-        Ok(sent) => sent,
-        Err(e) => {
-            // Stamped with the resolving update's time: this function has no clock.
-            metrics::record(
-                Metric::SendFailed,
-                Some(finding.severity),
-                Some(&finding.account_id),
-                finding.updated_at,
-            );
-            return Err(e.into());
-        }
+    // Stamped with the resolving update's time: this function has no clock.
+    let (first, sent) = send_to_routes(
+        ports,
+        &email,
+        &targets,
+        &finding,
+        DecisionKind::Resolved,
+        finding.updated_at,
+    )
+    .await?;
+    let (routes, sent) = if ports.routes.is_configured() {
+        (sent.iter().map(|s| s.route.clone()).collect(), sent)
+    } else {
+        (Vec::new(), Vec::new())
     };
-    tracing::info!(finding_id = %finding.id, message_id = %sent.message_id, "resolved notice sent");
     Ok(RenderOutput {
         outcome: Outcome {
             event_id,
@@ -100,14 +107,29 @@ pub async fn send_resolved_notice<M: Mailer>(
             reason: decision.reason,
             severity: Some(finding.severity),
             priority: None,
-            email: Some(sent.message_id.clone()),
+            email: Some(first.clone()),
+            routes,
         },
-        message_id: sent.message_id,
+        message_id: first,
         subject: email.subject,
+        sent,
     })
 }
 
-/// Renders and sends one alert.
+/// Renders one alert and sends it to every route it matches, one email per route.
+///
+/// Each route is tried once, whatever happened to the others, so one route's bad address does
+/// not keep the alert from the rest. Then:
+/// - every route sent: the alert is done;
+/// - no route sent: the error of a single route is returned as it always was (transient if any
+///   failure was, so the definition retries; otherwise rejected, so the claim is released);
+/// - some sent, and a failure was transient: the transient error is returned and the
+///   definition's Retry runs this whole Task again, so the routes that were sent get the email
+///   a second time (the same email, threaded with the first). A duplicate is the price of not
+///   losing the alert for the route that failed;
+/// - some sent, and every failure was a rejection: the alert is done. Retrying cannot fix a
+///   rejection, and releasing the claim would re-send to the routes that got it at every
+///   delivery; the rejected routes are logged and counted as `send_failed`.
 pub async fn handle<M: Mailer>(
     ports: &Ports<M>,
     input: RenderInput,
@@ -122,6 +144,9 @@ pub async fn handle<M: Mailer>(
         .record
         .as_ref()
         .ok_or_else(|| RenderError::MissingRecord(decision.kind.to_string()))?;
+    let priority = assessment.score.priority;
+    let targets = ports.routes.for_alert(&finding, priority);
+    // Rendered once: the routes' copies differ only in their headers.
     let email = render(&AlertFacts {
         finding: &finding,
         decision: &decision,
@@ -133,23 +158,22 @@ pub async fn handle<M: Mailer>(
             .get(&finding.account_id)
             .map(String::as_str),
         from: &ports.sender,
-        to: &ports.recipients,
+        to: &[],
     });
-    let sent = match ports.mailer.send(&email).await {
-        Ok(sent) => sent,
-        Err(e) => {
-            // Every failed attempt counts, retried or not. Stamped with the alert's claim time:
-            // this function has no clock.
-            metrics::record(
-                Metric::SendFailed,
-                Some(finding.severity),
-                Some(&finding.account_id),
-                record.last_alerted_at,
-            );
-            return Err(e.into());
-        }
+    let (first, sent) = send_to_routes(
+        ports,
+        &email,
+        &targets,
+        &finding,
+        decision.kind,
+        record.last_alerted_at,
+    )
+    .await?;
+    let (routes, sent) = if ports.routes.is_configured() {
+        (sent.iter().map(|s| s.route.clone()).collect(), sent)
+    } else {
+        (Vec::new(), Vec::new())
     };
-    tracing::info!(finding_id = %finding.id, decision = %decision.kind, message_id = %sent.message_id, "alert sent");
     Ok(RenderOutput {
         outcome: Outcome {
             event_id,
@@ -157,10 +181,65 @@ pub async fn handle<M: Mailer>(
             decision: decision.kind,
             reason: decision.reason,
             severity: Some(finding.severity),
-            priority: Some(assessment.score.priority),
-            email: Some(sent.message_id.clone()),
+            priority: Some(priority),
+            email: Some(first.clone()),
+            routes,
         },
-        message_id: sent.message_id,
+        message_id: first,
         subject: email.subject,
+        sent,
     })
+}
+
+/// Sends `email` to each of `targets`, one copy per route, and gives the first message id and
+/// what each route got; `failed_at` stamps the `send_failed` metric of a route that failed.
+/// How partial failures end is described on [`handle`].
+async fn send_to_routes<M: Mailer>(
+    ports: &Ports<M>,
+    email: &Email,
+    targets: &[RouteTarget<'_>],
+    finding: &Finding,
+    kind: DecisionKind,
+    failed_at: DateTime<Utc>,
+) -> Result<(String, Vec<RouteSent>), RenderError> {
+    let mut sent = Vec::with_capacity(targets.len());
+    let mut failure: Option<SendError> = None;
+    for target in targets {
+        match ports
+            .mailer
+            .send(&email.for_route(target.name, target.recipients))
+            .await
+        {
+            Ok(ok) => {
+                tracing::info!(finding_id = %finding.id, decision = %kind, route = target.name, message_id = %ok.message_id, "email sent");
+                sent.push(RouteSent {
+                    route: target.name.to_owned(),
+                    message_id: ok.message_id,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(finding_id = %finding.id, route = target.name, error = %e, "email not sent to this route");
+                // Every failed attempt counts, retried or not.
+                metrics::record(
+                    Metric::SendFailed,
+                    Some(finding.severity),
+                    Some(&finding.account_id),
+                    failed_at,
+                );
+                // A transient failure wins: it is the one a retry can fix.
+                if !matches!(failure, Some(SendError::Transient(_))) {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    match (sent.first(), failure) {
+        (Some(first), None | Some(SendError::Rejected(_))) => {
+            let first = first.message_id.clone();
+            Ok((first, sent))
+        }
+        (_, Some(e)) => Err(e.into()),
+        // Unreachable: `for_alert` always names at least the default route.
+        (None, None) => Err(SendError::Rejected("no route to send to".into()).into()),
+    }
 }

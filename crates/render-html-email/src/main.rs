@@ -2,6 +2,10 @@
 //! `HUSHHUB_SECURITYHUB_NOTES_ENABLED`, notes it on the finding in Security Hub; also sends
 //! resolved notices.
 
+// The handler's future nests the SES request futures of every route deeply enough that
+// computing its layout passes the default query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +29,7 @@ async fn main() -> Result<(), lambda::Error> {
     let ports = Ports {
         mailer: SesMailer::new(aws.sesv2(), config.ses_configuration_set, clock),
         sender: config.sender,
-        recipients: config.recipients,
+        routes: config.routes,
         account_aliases: config.account_aliases,
     };
     let notes = config

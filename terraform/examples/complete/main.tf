@@ -46,6 +46,12 @@ module "hushhub" {
     "444455556666" = "staging-web"
   }
 
+  owner_tag_key = "team"
+  routes = [
+    { name = "payments", owners = ["payments"], recipients = ["payments-security@example.com"] },
+    { name = "p0-oncall", priorities = ["P0"], recipients = ["security-oncall@example.com", "secops@example.com"] },
+  ]
+
   create_ses_identity = false # example.com is verified as a domain identity
 
   function_settings = {

@@ -22,6 +22,7 @@ use hushhub_core::config::AlertPolicy;
 use hushhub_core::error_names::LambdaError;
 use hushhub_core::finding::DetailType;
 use hushhub_core::ports::{Clock, FixedClock, SeenStore};
+use hushhub_core::routing::Routes;
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{
     AgeCheckInput, AssessInput, CheckSeenInput, CheckSeenOutput, CheckSeenRequest, DecisionKind,
@@ -210,7 +211,7 @@ impl AlertPath {
             render: render_html_email::Ports {
                 mailer: SesMailer::new(ses, None, clock.clone()),
                 sender,
-                recipients: vec![recipient.clone()],
+                routes: Routes::only_default(vec![recipient.clone()]),
                 account_aliases: BTreeMap::new(),
             },
             recipient,

@@ -21,6 +21,7 @@ use hushhub_aws::ecr::EcrImageRegistry;
 use hushhub_aws::ses::SesMailer;
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::ports::{Clock, FixedClock};
+use hushhub_core::routing::Routes;
 use hushhub_core::steps::{
     AgeCheckInput, AssessInput, CheckSeenInput, CheckSeenRequest, DecisionKind, RenderInput,
     StepDecision,
@@ -150,7 +151,7 @@ impl Deployed {
             render: render_html_email::Ports {
                 mailer: SesMailer::new(aws.clients.sesv2(), None, clock.clone()),
                 sender,
-                recipients: vec![format!("{}@example.com", unique("oncall"))],
+                routes: Routes::only_default(vec![format!("{}@example.com", unique("oncall"))]),
                 account_aliases: BTreeMap::new(),
             },
             aws,

@@ -10,6 +10,7 @@ use hushhub_aws::ses::SesMailer;
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::finding::FindingId;
 use hushhub_core::ports::{Clock, FixedClock, SeenStore, SendError};
+use hushhub_core::routing::Routes;
 use hushhub_core::score::score;
 use hushhub_core::seen::ClaimToken;
 use hushhub_core::steps::{
@@ -231,7 +232,7 @@ async fn release_claim_after_failed_send_lets_next_delivery_alert() {
     let render = render_html_email::Ports {
         mailer,
         sender: format!("{}@unverified.example.com", unique("nobody")),
-        recipients: vec![format!("{}@example.com", unique("oncall"))],
+        routes: Routes::only_default(vec![format!("{}@example.com", unique("oncall"))]),
         account_aliases: Default::default(),
     };
     let sent = render_html_email::handle(
