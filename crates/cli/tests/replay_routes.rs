@@ -1,36 +1,17 @@
 //! `hushhub replay --routes`: a user tries routes locally before adding them to the Terraform
 //! variable `routes`, and sees which routes each alert went to, one email per route.
 
+mod common;
+
+use common::{Replayed, example};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-/// Runs the replay of sample `event` with `args`; its output, and the outbox folder.
-fn replay(name: &str, event: &str, args: &[&str]) -> (Output, PathBuf) {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test dir");
-    let event =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/events/{event}.json"));
-    let output = Command::new(env!("CARGO_BIN_EXE_hushhub"))
-        .args(["replay", "--fresh", "--state"])
-        .arg(dir.join("state.sqlite"))
-        .arg("--outbox")
-        .arg(dir.join("outbox"))
-        .args(args)
-        .arg(event)
-        .env_remove("HUSHHUB_ROUTES")
-        .env_remove("HUSHHUB_OWNER_TAG_KEY")
-        .output()
-        .expect("hushhub runs");
-    (output, dir.join("outbox"))
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+/// Runs the replay of sample `event` with `args`.
+fn replay(name: &str, event: &str, args: &[&str]) -> Replayed {
+    let mut all: Vec<OsString> = args.iter().map(OsString::from).collect();
+    all.push(example(event).into());
+    common::replay(name, &all)
 }
 
 /// The `To:` header of every `.eml` in `outbox`, in the order they were written.
@@ -60,13 +41,12 @@ const ROUTES: &str = r#"[
 
 #[test]
 fn replay_shows_the_routes_an_alert_went_to() {
-    let (output, outbox) = replay(
+    let r = replay(
         "replay-routes-match",
         "inspector-ec2-package-cve-critical",
         &["--routes", ROUTES, "--owner-tag-key", "owner"],
     );
-    let out = text(&output);
-    assert!(output.status.success(), "{out}");
+    let out = r.ok();
     let line = out
         .lines()
         .find(|l| l.contains(" new "))
@@ -77,7 +57,7 @@ fn replay_shows_the_routes_an_alert_went_to() {
     );
     assert!(out.contains("2 emails"), "{out}");
     assert_eq!(
-        recipients(&outbox),
+        recipients(&r.outbox()),
         [
             "platform@example.com",
             "oncall@example.com, lead@example.com"
@@ -87,7 +67,7 @@ fn replay_shows_the_routes_an_alert_went_to() {
 
 #[test]
 fn replay_sends_what_no_route_matches_to_the_recipients() {
-    let (output, outbox) = replay(
+    let r = replay(
         "replay-routes-default",
         "cspm-s3-1-failed",
         &[
@@ -99,29 +79,29 @@ fn replay_sends_what_no_route_matches_to_the_recipients() {
             "json",
         ],
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", text(&output));
+    r.ok();
+    let stdout = String::from_utf8_lossy(&r.output.stdout);
     let line: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(line["decision"], "new");
     assert_eq!(line["routes"], serde_json::json!(["default"]));
-    assert_eq!(recipients(&outbox), ["secops@example.com"]);
+    assert_eq!(recipients(&r.outbox()), ["secops@example.com"]);
 }
 
 #[test]
 fn replay_without_routes_reads_as_before() {
-    let (output, _) = replay(
+    let r = replay(
         "replay-routes-none",
         "cspm-s3-1-failed",
         &["--format", "json"],
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", text(&output));
+    r.ok();
+    let stdout = String::from_utf8_lossy(&r.output.stdout);
     assert!(!stdout.contains("routes"), "{stdout}");
 }
 
 #[test]
 fn replay_names_an_invalid_route() {
-    let (output, _) = replay(
+    let r = replay(
         "replay-routes-invalid",
         "cspm-s3-1-failed",
         &[
@@ -129,8 +109,8 @@ fn replay_names_an_invalid_route() {
             r#"[{"name":"a","priorities":["P0"],"recipients":["x"]}]"#,
         ],
     );
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&r.output.stderr);
+    assert!(!r.output.status.success(), "{}", r.text());
     assert!(err.contains("--routes"), "{err}");
     assert!(err.contains("[0]: \"x\" is not an email address"), "{err}");
 }

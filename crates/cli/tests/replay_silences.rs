@@ -1,31 +1,20 @@
 //! `hushhub replay --silences`: a user tries a silence locally before adding it to the Terraform
 //! variable `silences`, and sees `suppressed` with the reason `silenced: <reason>`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::example;
+
 fn replay(name: &str, silences: &str) -> String {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test dir");
-    let event =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/events/cspm-s3-1-failed.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_hushhub"))
-        .args(["replay", "--fresh", "--silences", silences, "--state"])
-        .arg(dir.join("state.sqlite"))
-        .arg("--outbox")
-        .arg(dir.join("outbox"))
-        .arg(event)
-        .env_remove("HUSHHUB_SILENCES")
-        .output()
-        .expect("hushhub runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{text}");
-    text
+    let event = example("cspm-s3-1-failed");
+    common::replay(
+        name,
+        &["--silences".as_ref(), silences.as_ref(), event.as_os_str()],
+    )
+    .ok()
 }
 
 #[test]

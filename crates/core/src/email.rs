@@ -230,9 +230,14 @@ impl Shown {
 
 /// `[P1 · CRITICAL] <title> — <account> <region>`, on one line, capped.
 pub fn subject(priority: Priority, finding: &Finding) -> String {
+    subject_tagged(&format!("{priority} · {}", finding.severity), finding)
+}
+
+/// `[<tag>] <title> — <account> <region>`, on one line, cut on a character boundary with `…`
+/// at [`SUBJECT_MAX_CHARS`].
+pub fn subject_tagged(tag: &str, finding: &Finding) -> String {
     let full = one_line(&format!(
-        "[{priority} · {severity}] {title} — {account} {region}",
-        severity = finding.severity,
+        "[{tag}] {title} — {account} {region}",
         title = finding.title,
         account = finding.account_id,
         region = finding.region,

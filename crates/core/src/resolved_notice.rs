@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, html};
 use sha2::{Digest, Sha256};
 
-use crate::email::{Email, SUBJECT_MAX_CHARS, message_id, one_line, visible_text};
+use crate::email::{Email, message_id, one_line, subject_tagged, visible_text};
 use crate::finding::{Finding, clip};
 use crate::seen::{SeenRecord, resolution};
 
@@ -43,18 +43,7 @@ fn what_changed(finding: &Finding) -> &'static str {
 
 /// `[Resolved · HIGH] <title> — <account> <region>`, on one line, capped.
 pub fn notice_subject(finding: &Finding) -> String {
-    let full = one_line(&format!(
-        "[Resolved · {severity}] {title} — {account} {region}",
-        severity = finding.severity,
-        title = visible_text(&finding.title),
-        account = finding.account_id,
-        region = finding.region,
-    ));
-    if full.chars().count() <= SUBJECT_MAX_CHARS {
-        full
-    } else {
-        format!("{}…", clip(&full, SUBJECT_MAX_CHARS - 1).trim_end())
-    }
+    subject_tagged(&format!("Resolved · {}", finding.severity), finding)
 }
 
 fn time(t: DateTime<Utc>) -> String {

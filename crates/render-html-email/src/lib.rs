@@ -14,7 +14,7 @@ use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{Mailer, SendError};
 use hushhub_core::resolved_notice::{ResolvedFacts, render_resolved_notice};
 use hushhub_core::routing::{RouteTarget, Routes};
-use hushhub_core::score::score;
+use hushhub_core::score::{Priority, score};
 use hushhub_core::steps::{
     DecisionKind, Outcome, RenderInput, RenderOutput, RenderRequest, ResolvedNoticeInput, RouteSent,
 };
@@ -84,36 +84,16 @@ pub async fn send_resolved_notice<M: Mailer>(
         from: &ports.sender,
         to: &[],
     });
-    // Stamped with the resolving update's time: this function has no clock.
-    let (first, sent) = send_to_routes(
-        ports,
-        &email,
-        &targets,
-        &finding,
-        DecisionKind::Resolved,
-        finding.updated_at,
-    )
-    .await?;
-    let (routes, sent) = if ports.routes.is_configured() {
-        (sent.iter().map(|s| s.route.clone()).collect(), sent)
-    } else {
-        (Vec::new(), Vec::new())
+    let sending = Sending {
+        event_id,
+        finding: &finding,
+        decision: DecisionKind::Resolved,
+        reason: decision.reason,
+        priority: None,
+        // The resolving update's time: this function has no clock.
+        failed_at: finding.updated_at,
     };
-    Ok(RenderOutput {
-        outcome: Outcome {
-            event_id,
-            finding_id: Some(finding.id.to_string()),
-            decision: DecisionKind::Resolved,
-            reason: decision.reason,
-            severity: Some(finding.severity),
-            priority: None,
-            email: Some(first.clone()),
-            routes,
-        },
-        message_id: first,
-        subject: email.subject,
-        sent,
-    })
+    send_to_routes(ports, email, &targets, sending).await
 }
 
 /// Renders one alert and sends it to every route it matches, one email per route.
@@ -160,48 +140,45 @@ pub async fn handle<M: Mailer>(
         from: &ports.sender,
         to: &[],
     });
-    let (first, sent) = send_to_routes(
-        ports,
-        &email,
-        &targets,
-        &finding,
-        decision.kind,
-        record.last_alerted_at,
-    )
-    .await?;
-    let (routes, sent) = if ports.routes.is_configured() {
-        (sent.iter().map(|s| s.route.clone()).collect(), sent)
-    } else {
-        (Vec::new(), Vec::new())
+    let sending = Sending {
+        event_id,
+        finding: &finding,
+        decision: decision.kind,
+        reason: decision.reason,
+        priority: Some(priority),
+        // The alert's claim time: this function has no clock.
+        failed_at: record.last_alerted_at,
     };
-    Ok(RenderOutput {
-        outcome: Outcome {
-            event_id,
-            finding_id: Some(finding.id.to_string()),
-            decision: decision.kind,
-            reason: decision.reason,
-            severity: Some(finding.severity),
-            priority: Some(priority),
-            email: Some(first.clone()),
-            routes,
-        },
-        message_id: first,
-        subject: email.subject,
-        sent,
-    })
+    send_to_routes(ports, email, &targets, sending).await
 }
 
-/// Sends `email` to each of `targets`, one copy per route, and gives the first message id and
-/// what each route got; `failed_at` stamps the `send_failed` metric of a route that failed.
-/// How partial failures end is described on [`handle`].
+/// What an email is about: what its outcome line says, and when a failed send happened.
+struct Sending<'a> {
+    event_id: String,
+    finding: &'a Finding,
+    decision: DecisionKind,
+    reason: String,
+    priority: Option<Priority>,
+    /// Stamps the `send_failed` metric of a route that failed.
+    failed_at: DateTime<Utc>,
+}
+
+/// Sends `email` to each of `targets`, one copy per route, and reports the outcome; how partial
+/// failures end is described on [`handle`].
 async fn send_to_routes<M: Mailer>(
     ports: &Ports<M>,
-    email: &Email,
+    email: Email,
     targets: &[RouteTarget<'_>],
-    finding: &Finding,
-    kind: DecisionKind,
-    failed_at: DateTime<Utc>,
-) -> Result<(String, Vec<RouteSent>), RenderError> {
+    sending: Sending<'_>,
+) -> Result<RenderOutput, RenderError> {
+    let Sending {
+        event_id,
+        finding,
+        decision: kind,
+        reason,
+        priority,
+        failed_at,
+    } = sending;
     let mut sent = Vec::with_capacity(targets.len());
     let mut failure: Option<SendError> = None;
     for target in targets {
@@ -233,13 +210,30 @@ async fn send_to_routes<M: Mailer>(
             }
         }
     }
-    match (sent.first(), failure) {
-        (Some(first), None | Some(SendError::Rejected(_))) => {
-            let first = first.message_id.clone();
-            Ok((first, sent))
-        }
-        (_, Some(e)) => Err(e.into()),
+    let first = match (sent.first(), failure) {
+        (Some(first), None | Some(SendError::Rejected(_))) => first.message_id.clone(),
+        (_, Some(e)) => return Err(e.into()),
         // Unreachable: `for_alert` always names at least the default route.
-        (None, None) => Err(SendError::Rejected("no route to send to".into()).into()),
-    }
+        (None, None) => return Err(SendError::Rejected("no route to send to".into()).into()),
+    };
+    let (routes, sent) = if ports.routes.is_configured() {
+        (sent.iter().map(|s| s.route.clone()).collect(), sent)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(RenderOutput {
+        outcome: Outcome {
+            event_id,
+            finding_id: Some(finding.id.to_string()),
+            decision: kind,
+            reason,
+            severity: Some(finding.severity),
+            priority,
+            email: Some(first.clone()),
+            routes,
+        },
+        message_id: first,
+        subject: email.subject,
+        sent,
+    })
 }
