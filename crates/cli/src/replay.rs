@@ -25,7 +25,10 @@ use hushhub_local::{
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::inputs::read_events;
+use crate::inputs::{Events, Origin};
+
+/// A replay shorter than this many events ends before a progress bar would help.
+const PROGRESS_AFTER_EVENTS: u64 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -196,10 +199,13 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         }
         None => PIPELINE_DEFINITION.to_owned(),
     };
-    let events = read_events(&args.events)?;
-    if events.is_empty() {
+    // Events are read as they run, not all first: a long stream would otherwise be held whole
+    // in memory. The first is read before anything is cleared, so that arguments without
+    // events leave the state and the outbox as they were.
+    let mut events = Events::open(&args.events)?;
+    let Some(first) = events.next().transpose()? else {
         bail!("no events found in {:?}", args.events);
-    }
+    };
 
     if let Some(dir) = args.state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -253,21 +259,22 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let mut pipeline = LocalPipeline::new(&definition, functions, clock)?;
 
-    let progress = if std::io::stderr().is_terminal() && events.len() > 200 {
-        ProgressBar::with_draw_target(Some(events.len() as u64), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
+    // Events are read as they run, so the bar counts bytes of input (none for stdin), and is
+    // drawn once the replay is long enough to need it.
+    let progress = ProgressBar::with_draw_target(events.bytes_total, ProgressDrawTarget::hidden());
     progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} events {per_sec}")
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} events")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let show_progress = std::io::stderr().is_terminal();
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
     let started = Instant::now();
-    for event in &events {
+    let mut next = Some(Ok(first));
+    while let Some(event) = next {
+        let event = event?;
         let result = pipeline.run_text(&event.text);
         totals.events += 1;
         totals.state_transitions += result.state_transitions;
@@ -280,7 +287,14 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(finding)?)?,
             }
         }
-        progress.inc(1);
+        next = events.next();
+        if show_progress && totals.events == PROGRESS_AFTER_EVENTS {
+            progress.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        if totals.events % 64 == 0 {
+            progress.set_position(events.bytes_read);
+            progress.set_message(totals.events.to_string());
+        }
     }
     let elapsed = started.elapsed();
     progress.finish_and_clear();
@@ -320,7 +334,7 @@ fn clear_outbox(outbox: &Path) -> Result<()> {
     Ok(())
 }
 
-fn text_line(time: Option<DateTime<Utc>>, f: &FindingResult, origin: &str) -> String {
+fn text_line(time: Option<DateTime<Utc>>, f: &FindingResult, origin: &Origin) -> String {
     let time = time.map_or_else(
         || "-".repeat(16),
         |t| t.format("%Y-%m-%d %H:%M").to_string(),

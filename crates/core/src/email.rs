@@ -88,6 +88,16 @@ pub struct AlertFacts<'a> {
 /// Removes control characters (CR/LF included) and Unicode direction and zero-width tricks, and
 /// folds runs of white space into one space.
 pub fn one_line(s: &str) -> String {
+    // Most text (titles, ids, headers) is printable ASCII with single spaces already: the replay
+    // asks this of every finding's title, and the char-by-char rebuild was most of its cost.
+    if is_one_line_already(s.as_bytes()) {
+        return s.to_owned();
+    }
+    one_line_slow(s)
+}
+
+/// [`one_line`] for any text, char by char.
+fn one_line_slow(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
@@ -110,6 +120,25 @@ pub fn one_line(s: &str) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// Whether [`one_line`] would return `s` unchanged: printable ASCII, with single spaces that
+/// neither start nor end it (non-ASCII text takes the general path).
+fn is_one_line_already(s: &[u8]) -> bool {
+    let mut after_space = true;
+    for &b in s {
+        if b == b' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if !(b' '..0x7F).contains(&b) {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 /// Direction overrides and isolates, zero-width characters, and the invisible tag characters
@@ -705,14 +734,48 @@ pub fn to_mime(email: &Email, date: DateTime<Utc>) -> String {
     m.push_str("\r\n");
     for (content_type, body) in [("text/plain", &email.text), ("text/html", &email.html)] {
         m.push_str(&format!("--{boundary}\r\nContent-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"));
-        let encoded = base64(body.as_bytes());
-        for line in encoded.as_bytes().chunks(76) {
-            m.push_str(std::str::from_utf8(line).unwrap_or_default());
-            m.push_str("\r\n");
-        }
+        push_base64_lines(&mut m, body.as_bytes());
     }
     m.push_str(&format!("--{boundary}--\r\n"));
     m
+}
+
+/// [`base64`] of `bytes` in lines of 76 characters, each ended by CRLF, written straight into
+/// `m`: 57 bytes make exactly one line, so each line can be encoded on its own.
+fn push_base64_lines(m: &mut String, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    m.reserve(bytes.len().div_ceil(57) * 78);
+    let mut line = [0_u8; 78];
+    for input in bytes.chunks(57) {
+        let mut triples = input.chunks_exact(3);
+        let mut n = 0;
+        for (t, out) in (&mut triples).zip(line.chunks_exact_mut(4)) {
+            let v = (u32::from(t[0]) << 16) | (u32::from(t[1]) << 8) | u32::from(t[2]);
+            out[0] = ALPHABET[(v >> 18) as usize & 63];
+            out[1] = ALPHABET[(v >> 12) as usize & 63];
+            out[2] = ALPHABET[(v >> 6) as usize & 63];
+            out[3] = ALPHABET[v as usize & 63];
+            n += 4;
+        }
+        let rest = triples.remainder();
+        if !rest.is_empty() {
+            let b1 = rest.get(1).copied().unwrap_or(0);
+            let v = (u32::from(rest[0]) << 16) | (u32::from(b1) << 8);
+            line[n] = ALPHABET[(v >> 18) as usize & 63];
+            line[n + 1] = ALPHABET[(v >> 12) as usize & 63];
+            line[n + 2] = if rest.len() == 2 {
+                ALPHABET[(v >> 6) as usize & 63]
+            } else {
+                b'='
+            };
+            line[n + 3] = b'=';
+            n += 4;
+        }
+        line[n] = b'\r';
+        line[n + 1] = b'\n';
+        // Every byte written comes from ALPHABET, '=' or CRLF: always valid UTF-8.
+        m.push_str(std::str::from_utf8(&line[..n + 2]).unwrap_or_default());
+    }
 }
 
 /// RFC 2047 encoded word for non-ASCII header text.
@@ -752,6 +815,42 @@ pub fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::base64;
+
+    #[test]
+    fn base64_lines_are_the_base64_text_cut_every_76_characters() {
+        for len in [0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 171, 1000] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut expected = String::new();
+            for line in base64(&bytes).as_bytes().chunks(76) {
+                expected.push_str(std::str::from_utf8(line).expect("ascii"));
+                expected.push_str("\r\n");
+            }
+            let mut lines = String::new();
+            super::push_base64_lines(&mut lines, &bytes);
+            assert_eq!(lines, expected, "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn one_line_keeps_text_that_is_one_line_already_and_folds_the_rest() {
+        for s in [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\r\nb",
+            "\u{7f}x",
+            "S3 bucket is public",
+            "caf\u{e9} \u{200B}x",
+        ] {
+            let slow = super::one_line_slow(s);
+            assert_eq!(super::one_line(s), slow, "{s:?}");
+        }
+    }
 
     #[test]
     fn base64_matches_the_rfc_4648_test_vectors() {
