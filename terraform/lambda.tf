@@ -82,6 +82,15 @@ resource "aws_lambda_function" "this" {
 
   tags = local.tags
 
+  # Lambda refuses an environment over 4 KB, but only when applying; routes and
+  # silences are what can grow, so say so at plan time instead.
+  lifecycle {
+    precondition {
+      condition     = sum([for k, v in local.function_environment : length(k) + length(v)]) <= 4096
+      error_message = "The functions' environment (HUSHHUB_*) is over Lambda's 4 KB limit: shorten routes or silences, or remove expired silences."
+    }
+  }
+
   # The role's inline policies (logs, table, ...) must exist before the first
   # invocation, not just the role.
   depends_on = [aws_iam_role_policy.function]

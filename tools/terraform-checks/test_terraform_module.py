@@ -193,6 +193,46 @@ def test_function_runtime_and_packaging():
     assert function["filename"] == "${local.artifacts_dir}/${each.key}/bootstrap.zip"
 
 
+def environment_size_condition(environment: dict[str, str]) -> bool:
+    """The functions' environment-size precondition, evaluated by `terraform console` with
+    `local.function_environment` replaced by `environment`."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on the PATH")
+    function = tfmodule.resources("lambda.tf", "aws_lambda_function")["this"]
+    condition = function["lifecycle"][0]["precondition"][0]["condition"]
+    assert condition.startswith("${") and condition.endswith("}")
+    expression = condition[2:-1].replace("local.function_environment", "local.environment")
+    assert "local.environment" in expression, condition
+    with tempfile.TemporaryDirectory(prefix="hushhub-env-") as tmp:
+        # A folder whose only .tf file declares a local requires no provider.
+        pairs = ", ".join(f"{key} = {hcl_string(value)}" for key, value in environment.items())
+        (Path(tmp) / "main.tf").write_text(f"locals {{\n  environment = {{ {pairs} }}\n}}\n")
+        env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+        result = subprocess.run(
+            [terraform, "console", "-no-color"],
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            env=env,
+            timeout=120,
+        )
+    assert result.returncode == 0, f"terraform console failed:\n{result.stderr}"
+    return result.stdout.strip().splitlines()[-1].strip() == "true"
+
+
+def test_an_environment_over_lambdas_4_kb_fails_the_plan():
+    small = {name: "x" * 10 for name in CONFIG_FROM_ENV_VARIABLES}
+    assert environment_size_condition(small)
+    routes = json.dumps([
+        {"name": f"team-{i}", "accounts": ["111122223333"], "recipients": [f"team-{i}-security@example.com"]}
+        for i in range(50)
+    ])
+    assert len(routes) > 4096
+    assert not environment_size_condition({**small, "HUSHHUB_ROUTES": routes})
+
+
 # --- variables, outputs, README -------------------------------------------------
 
 
