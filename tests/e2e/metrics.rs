@@ -5,16 +5,12 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use hushhub_core::email::Email;
-use hushhub_core::finding::{AccountId, Finding, ImportedEvent, Severity};
+use hushhub_core::finding::{AccountId, Severity};
 use hushhub_core::metrics::{self, Metric, emf_line};
 use hushhub_core::ports::{Mailer, SendError, SentEmail};
 use hushhub_core::routing::Routes;
-use hushhub_core::score::score;
-use hushhub_core::seen::SeenRecord;
-use hushhub_core::steps::{Assessment, DecisionKind, RenderInput, StepDecision};
-use hushhub_core::summary::fallback;
 use hushhub_tests::emf::parse_emf;
-use hushhub_tests::{Harness, redelivered, sample, with_findings};
+use hushhub_tests::{Harness, first_alert_render_input, redelivered, sample, with_findings};
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -147,32 +143,13 @@ impl Mailer for RejectingMailer {
 #[test]
 fn a_failed_send_prints_a_send_failed_line() {
     metrics::set_sink(collect);
-    let event = ImportedEvent::from_value(sample("guardduty-ec2-crypto-mining")).expect("event");
-    let finding =
-        Finding::read(&event.findings()[0], event.format(), "detail.findings[0]").expect("valid");
-    let at: DateTime<Utc> = "2026-10-02T03:15:23Z".parse().expect("time");
-    let record = SeenRecord::first_sighting(&finding, at);
-    let decision = StepDecision::new(
-        "evt",
-        &finding,
-        DecisionKind::New,
-        "first time seen".into(),
-        Some(record),
-    );
-    let score = score(&finding);
-    let summary = fallback(&finding, &score, "offline");
     let ports = render_html_email::Ports {
         mailer: RejectingMailer,
         sender: "hushhub@example.com".into(),
         routes: Routes::only_default(vec!["security-team@example.com".into()]),
         account_aliases: Default::default(),
     };
-    let input = RenderInput {
-        event_id: "evt".into(),
-        finding: finding.clone(),
-        decision,
-        assessment: Assessment { score, summary },
-    };
+    let input = first_alert_render_input(&sample("guardduty-ec2-crypto-mining"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

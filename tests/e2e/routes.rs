@@ -7,15 +7,11 @@ use std::sync::Mutex;
 
 use hushhub_core::email::{Email, message_id};
 use hushhub_core::error_names::{self, LambdaError};
-use hushhub_core::finding::{Finding, ImportedEvent};
 use hushhub_core::ports::{Mailer, SendError, SentEmail};
 use hushhub_core::routing::Routes;
-use hushhub_core::score::score;
-use hushhub_core::seen::SeenRecord;
-use hushhub_core::steps::{Assessment, DecisionKind, RenderInput, StepDecision};
-use hushhub_core::summary::fallback;
 use hushhub_tests::{
-    DEFAULT_RECIPIENT, Harness, default_recipients, finding_id, redelivered, sample,
+    DEFAULT_RECIPIENT, Harness, default_recipients, finding_id, first_alert_render_input,
+    redelivered, sample,
 };
 
 /// Account 111122223333, CRITICAL (1-day window), instance tagged `owner=platform-team`; first
@@ -151,19 +147,6 @@ fn send_failing(
     Vec<String>,
     Result<hushhub_core::steps::RenderOutput, render_html_email::RenderError>,
 ) {
-    let event = ImportedEvent::from_value(sample(CVE)).expect("event");
-    let finding =
-        Finding::read(&event.findings()[0], event.format(), "detail.findings[0]").expect("valid");
-    let record = SeenRecord::first_sighting(&finding, finding.updated_at);
-    let decision = StepDecision::new(
-        "evt",
-        &finding,
-        DecisionKind::New,
-        "first time seen".into(),
-        Some(record),
-    );
-    let score = score(&finding);
-    let summary = fallback(&finding, &score, "offline");
     let ports = render_html_email::Ports {
         mailer: PickyMailer {
             fail,
@@ -174,12 +157,7 @@ fn send_failing(
         routes: Routes::parse(ROUTES, "Owner", default_recipients()).expect("valid"),
         account_aliases: Default::default(),
     };
-    let input = RenderInput {
-        event_id: "evt".into(),
-        finding,
-        decision,
-        assessment: Assessment { score, summary },
-    };
+    let input = first_alert_render_input(&sample(CVE));
     let result = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime")

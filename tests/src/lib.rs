@@ -8,9 +8,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::finding::AccountId;
+use hushhub_core::finding::{Finding, ImportedEvent};
 use hushhub_core::ports::{Clock, FixedClock};
 use hushhub_core::routing::Routes;
+use hushhub_core::score::score;
 use hushhub_core::seen::SeenRecord;
+use hushhub_core::steps::{Assessment, DecisionKind, RenderInput, StepDecision};
+use hushhub_core::summary::fallback;
 use hushhub_local::{
     FindingResult, FolderMailer, Functions, JsonlImageRegistry, LocalPipeline, OfflineSummariser,
     PIPELINE_DEFINITION, SqliteSeenStore,
@@ -221,5 +225,29 @@ impl Harness {
 impl Default for Harness {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// RenderAndSendEmail's input for the first alert of `event`'s first finding: claimed at the
+/// finding's `UpdatedAt`, scored, with the deterministic summary.
+pub fn first_alert_render_input(event: &Value) -> RenderInput {
+    let event = ImportedEvent::from_value(event.clone()).expect("a valid event");
+    let finding =
+        Finding::read(&event.findings()[0], event.format(), "detail.findings[0]").expect("valid");
+    let record = SeenRecord::first_sighting(&finding, finding.updated_at);
+    let decision = StepDecision::new(
+        "evt",
+        &finding,
+        DecisionKind::New,
+        "first time seen".into(),
+        Some(record),
+    );
+    let score = score(&finding);
+    let summary = fallback(&finding, &score, "offline");
+    RenderInput {
+        event_id: "evt".into(),
+        finding,
+        decision,
+        assessment: Assessment { score, summary },
     }
 }

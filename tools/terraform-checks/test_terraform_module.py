@@ -76,28 +76,32 @@ def hcl_string(value: str) -> str:
     return json.dumps(value)  # a JSON string literal is a valid HCL string literal here
 
 
-def render_with_terraform_console(placeholders: dict[str, str]) -> str:
+def terraform_console(folder: str, expression: str) -> str:
+    """The last line `terraform console` prints for `expression`, run in `folder`."""
     terraform = shutil.which("terraform")
     if terraform is None:
         pytest.skip("terraform is not on the PATH")
+    env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    result = subprocess.run(
+        [terraform, "console", "-no-color"],
+        input=expression + "\n",
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"terraform console failed:\n{result.stderr}"
+    return result.stdout.strip().splitlines()[-1].strip()
+
+
+def render_with_terraform_console(placeholders: dict[str, str]) -> str:
     with tempfile.TemporaryDirectory(prefix="hushhub-asl-") as tmp:
         # A folder with no .tf file requires no provider: console runs without init.
         shutil.copy(tfmodule.ASL_PATH, Path(tmp) / "pipeline.asl.json")
         vars_map = ", ".join(f"{key} = {hcl_string(value)}" for key, value in sorted(placeholders.items()))
-        expression = f'base64encode(templatefile("pipeline.asl.json", {{ {vars_map} }}))\n'
-        env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
-        result = subprocess.run(
-            [terraform, "console", "-no-color"],
-            input=expression,
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            env=env,
-            timeout=120,
-        )
-    assert result.returncode == 0, f"terraform console failed:\n{result.stderr}"
-    encoded = result.stdout.strip().splitlines()[-1].strip().strip('"')
-    return base64.b64decode(encoded).decode("utf-8")
+        encoded = terraform_console(tmp, f'base64encode(templatefile("pipeline.asl.json", {{ {vars_map} }}))')
+    return base64.b64decode(encoded.strip('"')).decode("utf-8")
 
 
 def task_resources(node) -> list[str]:
@@ -196,9 +200,6 @@ def test_function_runtime_and_packaging():
 def environment_size_condition(environment: dict[str, str]) -> bool:
     """The functions' environment-size precondition, evaluated by `terraform console` with
     `local.function_environment` replaced by `environment`."""
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        pytest.skip("terraform is not on the PATH")
     function = tfmodule.resources("lambda.tf", "aws_lambda_function")["this"]
     condition = function["lifecycle"][0]["precondition"][0]["condition"]
     assert condition.startswith("${") and condition.endswith("}")
@@ -208,18 +209,7 @@ def environment_size_condition(environment: dict[str, str]) -> bool:
         # A folder whose only .tf file declares a local requires no provider.
         pairs = ", ".join(f"{key} = {hcl_string(value)}" for key, value in environment.items())
         (Path(tmp) / "main.tf").write_text(f"locals {{\n  environment = {{ {pairs} }}\n}}\n")
-        env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
-        result = subprocess.run(
-            [terraform, "console", "-no-color"],
-            input=expression + "\n",
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            env=env,
-            timeout=120,
-        )
-    assert result.returncode == 0, f"terraform console failed:\n{result.stderr}"
-    return result.stdout.strip().splitlines()[-1].strip() == "true"
+        return terraform_console(tmp, expression) == "true"
 
 
 def test_an_environment_over_lambdas_4_kb_fails_the_plan():

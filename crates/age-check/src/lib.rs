@@ -10,11 +10,13 @@
 //! The re-alert is claimed with a write conditional on the `last_alerted_at` that was read, so
 //! of any number of concurrent deliveries exactly one sends the email.
 
+use chrono::{DateTime, Utc};
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::metrics::{self, Metric};
 use hushhub_core::ports::{ClaimOutcome, Clock, SeenStore, StoreError};
 use hushhub_core::seen::{
-    self, Due, ESCALATE_NOW_QUIET_MINUTES, EscalateNow, RenotifyPolicy, expires_at, format_duration,
+    self, Due, ESCALATE_NOW_QUIET_MINUTES, EscalateNow, RenotifyPolicy, SeenRecord, expires_at,
+    format_duration,
 };
 use hushhub_core::steps::{AgeCheckInput, DecisionKind, StepDecision};
 
@@ -71,19 +73,22 @@ async fn decide<S: SeenStore, C: Clock>(
         escalate_now,
     } = input;
     let now = ports.clock.now();
-    if escalate_now && let EscalateNow::AlreadyAlerted { at } = seen::escalate_now(&record, now) {
-        let reason = format!(
-            "escalate now: already alerted {}, within {ESCALATE_NOW_QUIET_MINUTES} minutes, so this request sends nothing more",
-            hushhub_core::timestamp::to_minute(&at)
-        );
-        let mut decision = StepDecision::about(
+    let suppressed = |reason: String, record: SeenRecord| {
+        StepDecision::about(
             &event_id,
             &finding.id,
             finding.severity,
             DecisionKind::Suppressed,
             reason,
             Some(record),
+        )
+    };
+    if escalate_now && let EscalateNow::AlreadyAlerted { at } = seen::escalate_now(&record, now) {
+        let reason = format!(
+            "escalate now: already alerted {}, within {ESCALATE_NOW_QUIET_MINUTES} minutes, so this request sends nothing more",
+            hushhub_core::timestamp::to_minute(&at)
         );
+        let mut decision = suppressed(reason, record);
         decision.escalate_now = true;
         return Ok(decision);
     }
@@ -104,12 +109,7 @@ async fn decide<S: SeenStore, C: Clock>(
             finding.severity
         ),
         Due::NotYet { next_due_at } => {
-            if record.needs_last_seen_refresh(now) {
-                ports
-                    .store
-                    .refresh_last_seen(&finding.id, now, expires_at(now))
-                    .await?;
-            }
+            refresh_last_seen_if_stale(&ports.store, &record, now).await?;
             let reason = match next_due_at {
                 Some(at) => format!(
                     "within its renotify_after window; next alert due {}",
@@ -120,32 +120,13 @@ async fn decide<S: SeenStore, C: Clock>(
                     finding.severity
                 ),
             };
-            return Ok(StepDecision::about(
-                &event_id,
-                &finding.id,
-                finding.severity,
-                DecisionKind::Suppressed,
-                reason,
-                Some(record),
-            ));
+            return Ok(suppressed(reason, record));
         }
     };
     // Check-seen passes no silence with a request to escalate now; this holds it here too.
     if let Some(silenced) = silenced.filter(|_| !escalate_now) {
-        if record.needs_last_seen_refresh(now) {
-            ports
-                .store
-                .refresh_last_seen(&finding.id, now, expires_at(now))
-                .await?;
-        }
-        let mut decision = StepDecision::about(
-            &event_id,
-            &finding.id,
-            finding.severity,
-            DecisionKind::Suppressed,
-            silenced.clone(),
-            Some(record),
-        );
+        refresh_last_seen_if_stale(&ports.store, &record, now).await?;
+        let mut decision = suppressed(silenced.clone(), record);
         decision.silenced = Some(silenced);
         return Ok(decision);
     }
@@ -162,13 +143,9 @@ async fn decide<S: SeenStore, C: Clock>(
         // the record it wrote, so a release restores exactly that claim.
         ClaimOutcome::AlreadyHeld(stored) => stored,
         ClaimOutcome::Lost(current) => {
-            return Ok(StepDecision::about(
-                &event_id,
-                &finding.id,
-                finding.severity,
-                DecisionKind::Suppressed,
+            return Ok(suppressed(
                 "another delivery claimed this re-alert".into(),
-                current.or(Some(record)),
+                current.unwrap_or(record),
             ));
         }
     };
@@ -184,4 +161,18 @@ async fn decide<S: SeenStore, C: Clock>(
     decision.claim = Some(claim);
     decision.escalate_now = escalate_now;
     Ok(decision)
+}
+
+/// A quiet duplicate moves `last_seen_at` (and so the TTL) on, at most once a day.
+async fn refresh_last_seen_if_stale<S: SeenStore>(
+    store: &S,
+    record: &SeenRecord,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if record.needs_last_seen_refresh(now) {
+        store
+            .refresh_last_seen(&record.finding_id, now, expires_at(now))
+            .await?;
+    }
+    Ok(())
 }

@@ -441,6 +441,20 @@ fn vulnerability_facts(v: &Vulnerability) -> String {
     parts.join(" · ")
 }
 
+/// Every email's `<head>`: light-only, so a client's dark mode cannot put dark text on a dark
+/// background.
+pub(crate) fn head(subject: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="color-scheme" content="light only";
+            meta name="supported-color-schemes" content="light only";
+            title { (subject) }
+        }
+    }
+}
+
 fn render_html(facts: &AlertFacts<'_>, subject: &str) -> Markup {
     let f = facts.finding;
     let s = facts.summary;
@@ -451,13 +465,7 @@ fn render_html(facts: &AlertFacts<'_>, subject: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light only";
-                meta name="supported-color-schemes" content="light only";
-                title { (subject) }
-            }
+            (head(subject))
             body style={ "margin:0;padding:0;background:#f6f8fa;color:#1f2328;" (FONT) } {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f6f8fa;" {
                     tr { td align="center" style="padding:16px 8px;" {

@@ -521,12 +521,7 @@ impl Finding {
                 limits::ASFF_MAX_RESOURCES
             )));
         }
-        let resources = resources_list
-            .iter()
-            .take(limits::RESOURCES)
-            .enumerate()
-            .map(|(i, r)| read_resource(&resources_node.index(i, r)?))
-            .collect::<Result<Vec<_>, _>>()?;
+        let resources = resources_node.items(limits::RESOURCES, read_resource)?;
         let mut region = match f.opt("Region")? {
             Some(r) => r.nonempty_string()?.to_owned(),
             None => region_from_arn(&product_arn)
@@ -583,26 +578,12 @@ impl Finding {
             Some(s) => s.enumerated(&RECORD_STATE)?,
             None => RecordState::Active,
         };
-        let types_node = f.req("Types")?;
-        let types = types_node
-            .array()?
-            .iter()
-            .take(limits::TYPES)
-            .enumerate()
-            .map(|(i, t)| {
-                Ok(clip(types_node.index(i, t)?.string()?, limits::SHORT_CHARS).to_owned())
-            })
-            .collect::<Result<Vec<_>, FindingError>>()?;
-        let vulnerabilities = match f.opt("Vulnerabilities")? {
-            Some(v) => v
-                .array()?
-                .iter()
-                .take(limits::VULNERABILITIES)
-                .enumerate()
-                .map(|(i, item)| read_vulnerability(&v.index(i, item)?))
-                .collect::<Result<Vec<_>, _>>()?,
-            None => Vec::new(),
-        };
+        let types = f.req("Types")?.items(limits::TYPES, |t| t.short_string())?;
+        let vulnerabilities = f.opt_items(
+            "Vulnerabilities",
+            limits::VULNERABILITIES,
+            read_vulnerability,
+        )?;
         let remediation = match f.opt("Remediation")? {
             Some(r) => match r.opt("Recommendation")? {
                 Some(rec) => {
@@ -847,12 +828,9 @@ fn read_severity(node: &Node<'_>) -> Result<(Severity, Option<u8>), FindingError
 }
 
 fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
-    let kind = clip(r.req("Type")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
-    let id = clip(r.req("Id")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
-    let region = r
-        .opt("Region")?
-        .map(|n| n.string().map(|s| clip(s, limits::SHORT_CHARS).to_owned()))
-        .transpose()?;
+    let kind = r.req("Type")?.nonempty_short_string()?;
+    let id = r.req("Id")?.nonempty_short_string()?;
+    let region = r.opt("Region")?.map(|n| n.short_string()).transpose()?;
     let mut tags = BTreeMap::new();
     if let Some(t) = r.opt("Tags")? {
         let Value::Object(map) = t.value else {
@@ -1067,6 +1045,43 @@ impl<'a> Node<'a> {
         self.value
             .as_array()
             .ok_or_else(|| self.error(format!("expected a list, got {}", kind_of(self.value))))
+    }
+
+    /// The first `limit` items of this list, each read by `read`, whose errors name the item.
+    fn items<T>(
+        &self,
+        limit: usize,
+        read: impl Fn(&Node<'_>) -> Result<T, FindingError>,
+    ) -> Result<Vec<T>, FindingError> {
+        self.array()?
+            .iter()
+            .take(limit)
+            .enumerate()
+            .map(|(i, item)| read(&self.index(i, item)?))
+            .collect()
+    }
+
+    /// [`Node::items`] of the list at `key`; none when it is absent.
+    fn opt_items<T>(
+        &self,
+        key: &str,
+        limit: usize,
+        read: impl Fn(&Node<'_>) -> Result<T, FindingError>,
+    ) -> Result<Vec<T>, FindingError> {
+        match self.opt(key)? {
+            Some(list) => list.items(limit, read),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// A short string, clipped to [`limits::SHORT_CHARS`].
+    fn short_string(&self) -> Result<String, FindingError> {
+        Ok(clip(self.string()?, limits::SHORT_CHARS).to_owned())
+    }
+
+    /// [`Node::short_string`] that must not be empty.
+    fn nonempty_short_string(&self) -> Result<String, FindingError> {
+        Ok(clip(self.nonempty_string()?, limits::SHORT_CHARS).to_owned())
     }
 
     fn enumerated<T: Copy>(&self, table: &[(&str, T)]) -> Result<T, FindingError> {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, html};
 use sha2::{Digest, Sha256};
 
-use crate::email::{Email, message_id, one_line, subject_tagged, visible_text};
+use crate::email::{Email, head, message_id, one_line, subject_tagged, visible_text};
 use crate::finding::{Finding, clip};
 use crate::seen::{SeenRecord, resolution};
 
@@ -83,12 +83,7 @@ pub fn render_resolved_notice(facts: &ResolvedFacts<'_>) -> Email {
     let html = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light only";
-                title { (subject) }
-            }
+            (head(&subject))
             body style="margin:0;padding:16px;background:#f6f8fa;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1f2328;" {
                 table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="max-width:600px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:6px;" {
                     tr { td style="padding:20px;word-break:break-word;overflow-wrap:anywhere;" {

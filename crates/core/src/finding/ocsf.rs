@@ -46,12 +46,7 @@ impl Finding {
         if resources_list.is_empty() {
             return Err(resources_node.error("must name at least one resource"));
         }
-        let resources = resources_list
-            .iter()
-            .take(limits::RESOURCES)
-            .enumerate()
-            .map(|(i, r)| read_resource(&resources_node.index(i, r)?))
-            .collect::<Result<Vec<_>, _>>()?;
+        let resources = resources_node.items(limits::RESOURCES, read_resource)?;
         let mut region = match cloud.opt("region")? {
             Some(r) => r.nonempty_string()?.to_owned(),
             None => region_from_arn(product_arn)
@@ -125,26 +120,12 @@ impl Finding {
             record_state
         };
 
-        let types = match info.opt("types")? {
-            Some(t) => t
-                .array()?
-                .iter()
-                .take(limits::TYPES)
-                .enumerate()
-                .map(|(i, v)| Ok(clip(t.index(i, v)?.string()?, limits::SHORT_CHARS).to_owned()))
-                .collect::<Result<Vec<_>, FindingError>>()?,
-            None => Vec::new(),
-        };
-        let vulnerabilities = match f.opt("vulnerabilities")? {
-            Some(v) => v
-                .array()?
-                .iter()
-                .take(limits::VULNERABILITIES)
-                .enumerate()
-                .map(|(i, item)| read_vulnerability(&v.index(i, item)?))
-                .collect::<Result<Vec<_>, _>>()?,
-            None => Vec::new(),
-        };
+        let types = info.opt_items("types", limits::TYPES, |t| t.short_string())?;
+        let vulnerabilities = f.opt_items(
+            "vulnerabilities",
+            limits::VULNERABILITIES,
+            read_vulnerability,
+        )?;
         let remediation = match f.opt("remediation")? {
             Some(r) => {
                 let text = r
@@ -258,12 +239,9 @@ fn read_severity(f: &Node<'_>) -> Result<Severity, FindingError> {
 }
 
 fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
-    let kind = clip(r.req("type")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
-    let id = clip(r.req("uid")?.nonempty_string()?, limits::SHORT_CHARS).to_owned();
-    let region = r
-        .opt("region")?
-        .map(|n| n.string().map(|s| clip(s, limits::SHORT_CHARS).to_owned()))
-        .transpose()?;
+    let kind = r.req("type")?.nonempty_short_string()?;
+    let id = r.req("uid")?.nonempty_short_string()?;
+    let region = r.opt("region")?.map(|n| n.short_string()).transpose()?;
     let mut tags = BTreeMap::new();
     if let Some(t) = r.opt("tags")? {
         // OCSF tags are a list of `{name, value}`; some producers send an object map instead.
