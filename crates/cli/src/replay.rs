@@ -250,7 +250,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             model_id,
         },
         render_html_email: render_html_email::Ports {
-            mailer: FolderMailer::new(&args.outbox, shared_clock)
+            mailer: FolderMailer::in_background(&args.outbox, shared_clock)
                 .with_context(|| format!("creating outbox {}", args.outbox.display()))?,
             sender: args.sender.clone(),
             routes,
@@ -296,6 +296,13 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             progress.set_message(totals.events.to_string());
         }
     }
+    // The last emails may still be on their way to the outbox; they count in the time.
+    pipeline
+        .functions()
+        .render_html_email
+        .mailer
+        .finish()
+        .with_context(|| format!("writing the outbox {}", args.outbox.display()))?;
     let elapsed = started.elapsed();
     progress.finish_and_clear();
     out.flush()?;

@@ -6,7 +6,7 @@ pub mod mailer;
 pub mod store;
 
 pub use adapters::{JsonlImageRegistry, NoSummaryCache, OfflineSummariser};
-pub use mailer::FolderMailer;
+pub use mailer::{FolderMailer, OutboxError};
 pub use store::SqliteSeenStore;
 pub mod replay;
 
