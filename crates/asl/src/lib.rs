@@ -31,10 +31,14 @@
 //! * As AWS documents, `States.Runtime` (a path that matches nothing, no Choice rule matching)
 //!   is never retried or caught, not even by `States.ALL`: it fails the execution.
 //!   `States.TaskFailed` matches any error a task invocation returned, except `States.Timeout`.
+//! * A state's data is [`Data`]: JSON, possibly with typed values a Task returned. Every path,
+//!   Choice rule and template sees exactly the JSON those stand for (`TypedJson::to_json`), made
+//!   only for the part it reads, so a typed value nothing reads into is never made JSON.
 //! * [`ExecutionStats::state_transitions`] counts what AWS Standard workflows bill: one per
 //!   state entered (the Map state itself and every state entered inside its iterations) plus one
 //!   per retry. It always equals the length of the trace, when the trace is on.
 
+mod data;
 mod load;
 mod path;
 mod run;
@@ -43,6 +47,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub use data::{Data, TypedJson};
 pub use load::{DefinitionError, Location};
 
 /// A checked, pre-compiled state machine definition, ready to run any number of times.
@@ -87,16 +92,19 @@ pub trait TaskInvoker {
     /// the state's `Retry` and `Catch` match on.
     ///
     /// The payload is lent, as Step Functions serialises it for Lambda: the state keeps its
-    /// input for a retry or a `Catch`, so handing it over would mean copying it first.
-    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure>;
+    /// input for a retry or a `Catch`, so handing it over would mean copying it first. A result
+    /// may hold typed values ([`Data::Typed`]) that the next Task takes as they are; paths read
+    /// them as the JSON they stand for.
+    fn invoke(&mut self, resource: &str, input: &Data) -> Result<Data, TaskFailure>;
 }
 
+/// A closure over JSON answers a Task as Lambda would: with the payload as JSON.
 impl<F> TaskInvoker for F
 where
     F: FnMut(&str, &Value) -> Result<Value, TaskFailure>,
 {
-    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure> {
-        self(resource, input)
+    fn invoke(&mut self, resource: &str, input: &Data) -> Result<Data, TaskFailure> {
+        self(resource, &input.to_json()).map(Data::Json)
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::data::{self, Data, Sel};
 
 /// Why a path or template was refused at load time.
 #[derive(Debug)]
@@ -49,50 +51,25 @@ impl Path {
         self.segs.is_empty()
     }
 
-    pub fn select<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        select(value, &self.segs)
+    /// What this path selects in `data`.
+    pub fn select_data<'d>(&self, data: &'d Data) -> Option<Sel<'d>> {
+        data::select(data, &self.segs)
     }
 
-    pub fn select_mut<'v>(&self, mut value: &'v mut Value) -> Option<&'v mut Value> {
-        for seg in &self.segs {
-            value = match seg {
-                Seg::Field(name) => value.as_object_mut()?.get_mut(name)?,
-                Seg::Index(i) => value.as_array_mut()?.get_mut(*i)?,
-            };
-        }
-        Some(value)
+    /// Moves the selected part out of `data`, so outputs need no copy.
+    pub fn take(&self, data: Data) -> Option<Data> {
+        data::take(data, &self.segs)
     }
 
-    /// Moves the selected part out of `value`, so outputs need no copy.
-    pub fn take(&self, mut value: Value) -> Option<Value> {
-        self.select_mut(&mut value).map(std::mem::take)
+    /// Moves the selected part out of `data`, leaving `null` in its place.
+    pub fn take_in_place(&self, data: &mut Data) -> Option<Data> {
+        data::take_in_place(data, &self.segs)
     }
 
     /// Sets `value` at this path, creating missing objects. Leaves `target` untouched when it
     /// fails, so a failed ResultPath can still be caught against the original input.
-    pub fn set(&self, target: &mut Value, value: Value) -> Result<(), ()> {
-        let Some((last, parents)) = self.segs.split_last() else {
-            *target = value;
-            return Ok(());
-        };
-        let mut cur = target;
-        for seg in parents {
-            let Seg::Field(name) = seg else {
-                return Err(());
-            };
-            cur = cur
-                .as_object_mut()
-                .ok_or(())?
-                .entry(name.as_str())
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
-        match last {
-            Seg::Field(name) => {
-                cur.as_object_mut().ok_or(())?.insert(name.clone(), value);
-                Ok(())
-            }
-            Seg::Index(_) => Err(()),
-        }
+    pub fn set(&self, target: &mut Data, value: Data) -> Result<(), ()> {
+        data::set(target, &self.segs, value)
     }
 }
 
@@ -168,7 +145,7 @@ pub(crate) struct Ctx<'a> {
     pub execution_id: &'a str,
     pub execution_input: &'a Value,
     pub state_name: &'a str,
-    pub item: Option<(usize, &'a Value)>,
+    pub item: Option<(usize, &'a Data)>,
 }
 
 /// A payload template (`Parameters`, `ItemSelector`, `ResultSelector`).
@@ -290,55 +267,61 @@ impl Template {
     /// takes it whole. Only for templates [`Template::can_move_item`] accepts.
     pub fn eval_moving_item(
         &self,
-        input: &Value,
+        input: &Data,
         ctx: &Ctx<'_>,
-        item: Value,
-    ) -> Result<Value, String> {
+        item: Data,
+    ) -> Result<Data, String> {
         let Self::Object(fields) = self else {
             return self.eval(input, ctx);
         };
         let mut item = Some(item);
-        let mut object = Map::new();
+        let mut members = Vec::with_capacity(fields.len());
         for (name, t) in fields {
             let value = match t {
                 Self::Context(ContextRef::MapItemValue(segs), _) if segs.is_empty() => {
-                    item.take().unwrap_or_default()
+                    item.take().unwrap_or(Data::Json(Value::Null))
                 }
                 t => t.eval(input, ctx)?,
             };
-            object.insert(name.clone(), value);
+            members.push((name.clone(), value));
         }
-        Ok(Value::Object(object))
+        Ok(Data::object(members))
     }
 
-    /// Builds the payload, copying only the parts of `input` it references; `Err` is the cause
-    /// of a `States.Runtime` error.
-    pub fn eval(&self, input: &Value, ctx: &Ctx<'_>) -> Result<Value, String> {
+    /// Builds the payload, copying only the parts of `input` it references (typed parts are
+    /// shared, not copied); `Err` is the cause of a `States.Runtime` error.
+    pub fn eval(&self, input: &Data, ctx: &Ctx<'_>) -> Result<Data, String> {
         let missing = |text: &str| format!("the path {text:?} matched nothing in the input");
         Ok(match self {
-            Self::Literal(value) => value.clone(),
+            Self::Literal(value) => Data::Json(value.clone()),
             Self::Input(path) => path
-                .select(input)
+                .select_data(input)
                 .ok_or_else(|| missing(&path.text))?
-                .clone(),
+                .into_data(),
             Self::Context(context, text) => {
                 let found = match (context, ctx.item) {
-                    (ContextRef::ExecutionId, _) => return Ok(Value::from(ctx.execution_id)),
-                    (ContextRef::StateName, _) => return Ok(Value::from(ctx.state_name)),
-                    (ContextRef::MapItemIndex, Some((index, _))) => return Ok(Value::from(index)),
-                    (ContextRef::ExecutionInput(segs), _) => select(ctx.execution_input, segs),
-                    (ContextRef::MapItemValue(segs), Some((_, item))) => select(item, segs),
+                    (ContextRef::ExecutionId, _) => return Ok(Value::from(ctx.execution_id).into()),
+                    (ContextRef::StateName, _) => return Ok(Value::from(ctx.state_name).into()),
+                    (ContextRef::MapItemIndex, Some((index, _))) => {
+                        return Ok(Value::from(index).into());
+                    }
+                    (ContextRef::ExecutionInput(segs), _) => {
+                        select(ctx.execution_input, segs).map(|v| Data::Json(v.clone()))
+                    }
+                    (ContextRef::MapItemValue(segs), Some((_, item))) => {
+                        data::select(item, segs).map(Sel::into_data)
+                    }
                     (ContextRef::MapItemIndex | ContextRef::MapItemValue(_), None) => None,
                 };
-                found.ok_or_else(|| missing(text))?.clone()
+                found.ok_or_else(|| missing(text))?
             }
-            Self::Object(fields) => Value::Object(
+            Self::Object(fields) => Data::object(
                 fields
                     .iter()
                     .map(|(name, t)| Ok((name.clone(), t.eval(input, ctx)?)))
-                    .collect::<Result<Map<_, _>, String>>()?,
+                    .collect::<Result<Vec<_>, String>>()?,
             ),
-            Self::Array(items) => Value::Array(
+            Self::Array(items) => Data::array(
                 items
                     .iter()
                     .map(|t| t.eval(input, ctx))

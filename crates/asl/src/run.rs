@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::data::{Data, NULL, Sel};
 use crate::load::{Handling, Kind, Operand, Retrier, Rule, Scope, State, Test, Text};
 use crate::path::{Ctx, Path, Template};
 use crate::{Definition, Execution, ExecutionFailure, ExecutionOptions, ExecutionStats, Status};
@@ -22,7 +23,7 @@ struct Failure {
 }
 
 /// Where a state goes next (`None` ends its scope) and its output.
-type Step = (Option<usize>, Value);
+type Step = (Option<usize>, Data);
 
 pub(crate) fn execute<I: TaskInvoker + ?Sized>(
     definition: &Definition,
@@ -44,8 +45,8 @@ pub(crate) fn execute<I: TaskInvoker + ?Sized>(
         items: Vec::new(),
         rng: seed(options),
     };
-    let status = match runner.scope(&definition.root, input) {
-        Ok(output) => Status::Succeeded(output),
+    let status = match runner.scope(&definition.root, Data::Json(input)) {
+        Ok(output) => Status::Succeeded(output.into_json()),
         Err(f) => Status::Failed(ExecutionFailure {
             error: f.error,
             cause: f.cause,
@@ -87,7 +88,7 @@ struct Runner<'r, I: ?Sized> {
 }
 
 impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
-    fn scope(&mut self, scope: &Scope, mut value: Value) -> Result<Value, Failure> {
+    fn scope(&mut self, scope: &Scope, mut value: Data) -> Result<Data, Failure> {
         let mut index = scope.start;
         loop {
             let state = &scope.states[index];
@@ -117,13 +118,13 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         Ok(())
     }
 
-    fn state(&mut self, state: &State, raw: Value) -> Result<Step, Failure> {
+    fn state(&mut self, state: &State, raw: Data) -> Result<Step, Failure> {
         match &state.kind {
             Kind::Task {
                 resource,
                 parameters,
                 handling,
-            } => self.handled(state, handling, raw, |r: &mut Self, input: &Value| {
+            } => self.handled(state, handling, raw, |r: &mut Self, input: &Data| {
                 r.task(state, resource, parameters.as_ref(), handling, input)
             }),
             Kind::Map {
@@ -150,7 +151,7 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
                 processor,
                 handling,
                 moves_items: false,
-            } => self.handled(state, handling, raw, |r: &mut Self, input: &Value| {
+            } => self.handled(state, handling, raw, |r: &mut Self, input: &Data| {
                 r.map(
                     state,
                     items_path,
@@ -167,7 +168,7 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
                 next,
             } => {
                 let result = match (result, parameters) {
-                    (Some(result), _) => result.clone(),
+                    (Some(result), _) => Data::Json(result.clone()),
                     (None, Some(template)) => {
                         let input = self.input_ref(state, &raw)?;
                         self.eval(state, template, &input, None)?
@@ -215,8 +216,8 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         &mut self,
         state: &State,
         handling: &Handling,
-        mut raw: Value,
-        mut attempt: impl FnMut(&mut Self, &Value) -> Result<Value, Failure>,
+        mut raw: Data,
+        mut attempt: impl FnMut(&mut Self, &Data) -> Result<Data, Failure>,
     ) -> Result<Step, Failure> {
         // Each retrier counts its own retries, afresh for every entry into the state.
         let mut retries: Vec<u32> = Vec::new();
@@ -254,10 +255,10 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         let Some(catcher) = handling.catch.iter().find(|c| matches(&c.errors, &failure)) else {
             return Err(failure);
         };
-        let error_output = Value::Object(Map::from_iter([
+        let error_output = Data::Json(Value::Object(Map::from_iter([
             ("Error".to_owned(), Value::String(failure.error)),
             ("Cause".to_owned(), Value::String(failure.cause)),
-        ]));
+        ])));
         let output = self.merge(state, catcher.result_path.as_ref(), raw, error_output)?;
         Ok((Some(catcher.next), output))
     }
@@ -268,8 +269,8 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         resource: &str,
         parameters: Option<&Template>,
         handling: &Handling,
-        raw: &Value,
-    ) -> Result<Value, Failure> {
+        raw: &Data,
+    ) -> Result<Data, Failure> {
         let input = self.input_ref(state, raw)?;
         let payload = match parameters {
             Some(template) => Cow::Owned(self.eval(state, template, &input, None)?),
@@ -290,12 +291,16 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         item_selector: Option<&Template>,
         processor: &Scope,
         handling: &Handling,
-        raw: &Value,
-    ) -> Result<Value, Failure> {
+        raw: &Data,
+    ) -> Result<Data, Failure> {
         let input = self.input_ref(state, raw)?;
-        let Some(items) = items_path.select(&input).and_then(Value::as_array) else {
-            let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
-            return Err(self.runtime(state, cause));
+        let items = match items_path.select_data(&input).map(Sel::into_data) {
+            Some(Data::Json(Value::Array(items))) => items.into_iter().map(Data::Json).collect(),
+            Some(Data::Array(items)) => items,
+            _ => {
+                let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
+                return Err(self.runtime(state, cause));
+            }
         };
         let mut outputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
@@ -308,7 +313,7 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             self.items.pop();
             outputs.push(output?);
         }
-        self.select_result(state, handling, Value::Array(outputs))
+        self.select_result(state, handling, Data::array(outputs))
     }
 
     /// A Map whose input dies with it (see `Kind::Map::moves_items`): each item moves into its
@@ -320,10 +325,11 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         item_selector: Option<&Template>,
         processor: &Scope,
         handling: &Handling,
-        mut input: Value,
-    ) -> Result<Value, Failure> {
-        let items = match items_path.select_mut(&mut input) {
-            Some(Value::Array(items)) => std::mem::take(items),
+        mut input: Data,
+    ) -> Result<Data, Failure> {
+        let items: Vec<Data> = match items_path.take_in_place(&mut input) {
+            Some(Data::Json(Value::Array(items))) => items.into_iter().map(Data::Json).collect(),
+            Some(Data::Array(items)) => items,
             _ => {
                 let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
                 return Err(self.runtime(state, cause));
@@ -337,7 +343,7 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
                         execution_id: &self.options.execution_id,
                         execution_input: self.execution_input,
                         state_name: &state.name,
-                        item: Some((index, &Value::Null)),
+                        item: Some((index, &NULL)),
                     };
                     template
                         .eval_moving_item(&input, &ctx, item)
@@ -350,10 +356,10 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             self.items.pop();
             outputs.push(output?);
         }
-        self.select_result(state, handling, Value::Array(outputs))
+        self.select_result(state, handling, Data::array(outputs))
     }
 
-    fn select_result(&self, state: &State, h: &Handling, result: Value) -> Result<Value, Failure> {
+    fn select_result(&self, state: &State, h: &Handling, result: Data) -> Result<Data, Failure> {
         match &h.result_selector {
             Some(template) => self.eval(state, template, &result, None),
             None => Ok(result),
@@ -364,9 +370,9 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         &self,
         state: &State,
         template: &Template,
-        input: &Value,
-        item: Option<(usize, &Value)>,
-    ) -> Result<Value, Failure> {
+        input: &Data,
+        item: Option<(usize, &Data)>,
+    ) -> Result<Data, Failure> {
         let ctx = Ctx {
             execution_id: &self.options.execution_id,
             execution_input: self.execution_input,
@@ -378,7 +384,7 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             .map_err(|cause| self.runtime(state, cause))
     }
 
-    fn rule(&self, state: &State, rule: &Rule, input: &Value) -> Result<bool, Failure> {
+    fn rule(&self, state: &State, rule: &Rule, input: &Data) -> Result<bool, Failure> {
         let missing = |path: &Path| {
             let cause = format!(
                 "the Choice rule path {:?} matched nothing in the input",
@@ -405,49 +411,51 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             }
             Rule::Not(rule) => !self.rule(state, rule, input)?,
             Rule::Test(variable, Test::Present(expected)) => {
-                variable.select(input).is_some() == *expected
+                variable.select_data(input).is_some() == *expected
             }
             Rule::Test(variable, test) => {
-                let value = variable.select(input).ok_or_else(|| missing(variable))?;
+                let selected = variable
+                    .select_data(input)
+                    .ok_or_else(|| missing(variable))?;
+                let value = selected.value();
                 match test {
                     Test::Present(expected) => *expected,
-                    Test::Is(is, expected) => is(value) == *expected,
-                    Test::Compare(operand, order, accept) => {
-                        let other = match operand {
-                            Operand::Literal(value) => value,
-                            Operand::Path(path) => {
-                                path.select(input).ok_or_else(|| missing(path))?
-                            }
-                        };
-                        order(value, other).is_some_and(accept)
-                    }
+                    Test::Is(is, expected) => is(&value) == *expected,
+                    Test::Compare(operand, order, accept) => match operand {
+                        Operand::Literal(other) => order(&value, other).is_some_and(accept),
+                        Operand::Path(path) => {
+                            let other = path.select_data(input).ok_or_else(|| missing(path))?;
+                            order(&value, &other.value()).is_some_and(accept)
+                        }
+                    },
                 }
             }
         })
     }
 
-    fn input_ref<'v>(&self, state: &State, raw: &'v Value) -> Result<Cow<'v, Value>, Failure> {
+    fn input_ref<'v>(&self, state: &State, raw: &'v Data) -> Result<Cow<'v, Data>, Failure> {
         match &state.input_path {
-            None => Ok(Cow::Owned(Value::Object(Map::new()))),
-            Some(path) => path
-                .select(raw)
-                .map(Cow::Borrowed)
-                .ok_or_else(|| self.missing(state, "InputPath", path)),
+            None => Ok(Cow::Owned(Data::Json(Value::Object(Map::new())))),
+            Some(path) => match path.select_data(raw) {
+                Some(Sel::Data(data)) => Ok(Cow::Borrowed(data)),
+                Some(other) => Ok(Cow::Owned(other.into_data())),
+                None => Err(self.missing(state, "InputPath", path)),
+            },
         }
     }
 
-    fn input_owned(&self, state: &State, raw: Value) -> Result<Value, Failure> {
+    fn input_owned(&self, state: &State, raw: Data) -> Result<Data, Failure> {
         match &state.input_path {
-            None => Ok(Value::Object(Map::new())),
+            None => Ok(Data::Json(Value::Object(Map::new()))),
             Some(path) => path
                 .take(raw)
                 .ok_or_else(|| self.missing(state, "InputPath", path)),
         }
     }
 
-    fn output(&self, state: &State, value: Value) -> Result<Value, Failure> {
+    fn output(&self, state: &State, value: Data) -> Result<Data, Failure> {
         match &state.output_path {
-            None => Ok(Value::Object(Map::new())),
+            None => Ok(Data::Json(Value::Object(Map::new()))),
             Some(path) => path
                 .take(value)
                 .ok_or_else(|| self.missing(state, "OutputPath", path)),
@@ -458,9 +466,9 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         &self,
         state: &State,
         path: Option<&Path>,
-        mut raw: Value,
-        result: Value,
-    ) -> Result<Value, Failure> {
+        mut raw: Data,
+        result: Data,
+    ) -> Result<Data, Failure> {
         match path {
             None => Ok(raw),
             Some(path) => match path.set(&mut raw, result) {
@@ -470,11 +478,14 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         }
     }
 
-    fn text(&self, state: &State, text: &Text, raw: &Value) -> Result<String, Failure> {
+    fn text(&self, state: &State, text: &Text, raw: &Data) -> Result<String, Failure> {
         match text {
             Text::Fixed(text) => Ok(text.clone()),
-            Text::Path(path) => match path.select(raw).and_then(Value::as_str) {
-                Some(text) => Ok(text.to_owned()),
+            Text::Path(path) => match path
+                .select_data(raw)
+                .and_then(|sel| sel.value().as_str().map(str::to_owned))
+            {
+                Some(text) => Ok(text),
                 None => {
                     let cause = format!("the path {:?} does not select a string", path.text);
                     Err(self.runtime(state, cause))

@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod mailer;
 pub mod store;
+mod typed;
 
 pub use adapters::{JsonlImageRegistry, NoSummaryCache, OfflineSummariser};
 pub use mailer::{FolderMailer, OutboxError};

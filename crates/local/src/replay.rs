@@ -1,14 +1,16 @@
 //! The local pipeline: `statemachine/pipeline.asl.json` itself, run by the `hushhub-asl`
 //! interpreter, with its Task states answered by the same handlers the Lambdas run.
 //!
-//! Payloads cross each Task boundary as JSON, exactly as they do through Lambda, so a contract
-//! mismatch between the definition and a handler shows up here first.
+//! Payloads cross each Task boundary as JSON, as they do through Lambda, so a contract mismatch
+//! between the definition and a handler shows up here first. The one exception is speed:
+//! check-seen's finding and record stay typed until a path reads into them (`crate::typed`),
+//! and debug builds check on every call that they stand for exactly the JSON Lambda would carry.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hushhub_asl::{Definition, Execution, ExecutionOptions, TaskFailure, TaskInvoker};
+use hushhub_asl::{Data, Definition, Execution, ExecutionOptions, TaskFailure, TaskInvoker};
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::ImportedEvent;
 use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
@@ -304,29 +306,46 @@ struct Invoker<'a, R, Z, M> {
 }
 
 impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, Z, M> {
-    fn invoke(&mut self, resource: &str, input: &Value) -> Result<Value, TaskFailure> {
+    /// check-seen's finding and record, and age-check's record, stay typed on their way to the
+    /// next Task (see [`crate::typed`]); everything else crosses as JSON.
+    fn invoke(&mut self, resource: &str, input: &Data) -> Result<Data, TaskFailure> {
         let f = self.functions;
+        let json = || input.to_json();
         match FUNCTIONS
             .iter()
             .find(|(p, _)| *p == resource)
             .map(|(_, name)| *name)
         {
             Some("check-seen") => {
-                let request = CheckSeenRequest::from_value_ref(input);
-                call_with(self.runtime, request, |req| {
-                    check_seen::handle(&f.check_seen, req)
-                })
+                let input = json();
+                let request = CheckSeenRequest::from_value_ref(&input);
+                call_typed(
+                    self.runtime,
+                    request,
+                    |req| check_seen::handle(&f.check_seen, req),
+                    |response| match response {
+                        check_seen::CheckSeenResponse::Checked(output) => {
+                            crate::typed::check_seen_output(*output)
+                        }
+                        released => serde_json::to_value(released).map(Data::Json),
+                    },
+                )
             }
-            Some("age-check") => call(self.runtime, input, |req| {
-                age_check::handle(&f.age_check, req)
-            }),
-            Some("score-and-summarise") => call(self.runtime, input, |req| {
+            Some("age-check") => call_typed(
+                self.runtime,
+                crate::typed::age_check_input(input),
+                |req| age_check::handle(&f.age_check, req),
+                crate::typed::step_decision,
+            ),
+            Some("score-and-summarise") => call(self.runtime, &json(), |req| {
                 score_and_summarise::handle(&f.score_and_summarise, req)
-            }),
+            })
+            .map(Data::Json),
             Some("render-html-email") => {
-                call_with(self.runtime, RenderRequest::from_value(input), |req| {
+                call_with(self.runtime, RenderRequest::from_value(&json()), |req| {
                     render_html_email::handle_request(&f.render_html_email, req)
                 })
+                .map(Data::Json)
             }
             _ => Err(TaskFailure::new(
                 "States.TaskFailed",
@@ -350,7 +369,9 @@ pub fn invoke_function<R: ImageRegistry, Z: Summariser, M: Mailer>(
         .iter()
         .find(|(_, name)| *name == function)
         .map_or(function, |(placeholder, _)| *placeholder);
-    Invoker { functions, runtime }.invoke(resource, input)
+    Invoker { functions, runtime }
+        .invoke(resource, &Data::Json(input.clone()))
+        .map(Data::into_json)
 }
 
 /// Runs one typed handler on a JSON payload; errors become `{errorType, errorMessage}` causes,
@@ -384,6 +405,22 @@ where
     E: LambdaError,
     Fut: Future<Output = Result<O, E>>,
 {
+    call_typed(runtime, request, handler, |output| {
+        serde_json::to_value(output)
+    })
+}
+
+/// Like [`call_with`], with the output turned into the state's data by `into_data`.
+fn call_typed<I, O, E, Fut, D>(
+    runtime: &tokio::runtime::Runtime,
+    request: Result<I, String>,
+    handler: impl FnOnce(I) -> Fut,
+    into_data: impl FnOnce(O) -> Result<D, serde_json::Error>,
+) -> Result<D, TaskFailure>
+where
+    E: LambdaError,
+    Fut: Future<Output = Result<O, E>>,
+{
     let failure = |name: &str, message: String| {
         TaskFailure::new(
             name,
@@ -397,8 +434,9 @@ where
         )
     })?;
     match runtime.block_on(handler(request)) {
-        Ok(output) => serde_json::to_value(output)
-            .map_err(|e| failure(error_names::INVALID_INPUT, e.to_string())),
+        Ok(output) => {
+            into_data(output).map_err(|e| failure(error_names::INVALID_INPUT, e.to_string()))
+        }
         Err(e) => Err(failure(e.error_name(), e.to_string())),
     }
 }

@@ -1,0 +1,174 @@
+//! The handlers' results as the local interpreter carries them: the finding and the record stay
+//! typed between Task states, and become JSON only if a path reads into them.
+//!
+//! check-seen's output holds the compact finding and the record; most deliveries end at
+//! age-check as duplicates, which reads three fields of the one and takes the other whole. Made
+//! into JSON and read back, the two cost more than the decision itself. Each conversion here
+//! stands for exactly the JSON `serde_json::to_value` makes of the handler's output: debug
+//! builds (the tests) check that on every call.
+
+use std::any::Any;
+
+use hushhub_asl::{Data, TypedJson};
+use hushhub_core::finding::Finding;
+use hushhub_core::seen::SeenRecord;
+use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The compact finding.
+#[derive(Debug)]
+pub struct TypedFinding(pub Finding);
+
+impl TypedJson for TypedFinding {
+    fn to_json(&self) -> Value {
+        to_json(&self.0)
+    }
+
+    /// AgeCheck's `Parameters` read these three, for every duplicate.
+    fn member(&self, key: &str) -> Option<Data> {
+        let member = match key {
+            "id" => to_json(&self.0.id),
+            "title" => Value::String(self.0.title.clone()),
+            "severity" => to_json(&self.0.severity),
+            other => {
+                return self
+                    .to_json()
+                    .as_object_mut()?
+                    .remove(other)
+                    .map(Data::Json);
+            }
+        };
+        debug_assert_eq!(self.to_json().get(key), Some(&member), "member {key}");
+        Some(Data::Json(member))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A finding's record, as check-seen and age-check hand it on.
+#[derive(Debug)]
+pub struct TypedRecord(pub SeenRecord);
+
+impl TypedJson for TypedRecord {
+    fn to_json(&self) -> Value {
+        to_json(&self.0)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// `serde_json::to_value` of a value whose `Serialize` cannot fail (no maps with non-string
+/// keys, no foreign serialisers): the handlers' outputs already go through it.
+fn to_json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// check-seen's output.
+pub fn check_seen_output(output: CheckSeenOutput) -> Result<Data, serde_json::Error> {
+    #[cfg(debug_assertions)]
+    let expected = serde_json::to_value(&output)?;
+    let CheckSeenOutput {
+        event_id,
+        claim_token,
+        finding,
+        decision,
+    } = output;
+    let data = Data::object([
+        ("event_id".to_owned(), Data::Json(Value::String(event_id))),
+        (
+            "claim_token".to_owned(),
+            Data::Json(serde_json::to_value(claim_token)?),
+        ),
+        ("finding".to_owned(), Data::typed(TypedFinding(finding))),
+        ("decision".to_owned(), step_decision(decision)?),
+    ]);
+    #[cfg(debug_assertions)]
+    assert_eq!(data.to_json().as_ref(), &expected, "check-seen output");
+    Ok(data)
+}
+
+/// A decision of check-seen or age-check.
+pub fn step_decision(decision: StepDecision) -> Result<Data, serde_json::Error> {
+    #[cfg(debug_assertions)]
+    let expected = serde_json::to_value(&decision)?;
+    let StepDecision {
+        kind,
+        reason,
+        silenced,
+        escalate_now,
+        record,
+        claim,
+        outcome,
+    } = decision;
+    let data = Data::object([
+        ("kind".to_owned(), Data::Json(serde_json::to_value(kind)?)),
+        ("reason".to_owned(), Data::Json(Value::String(reason))),
+        (
+            "silenced".to_owned(),
+            Data::Json(serde_json::to_value(silenced)?),
+        ),
+        (
+            "escalate_now".to_owned(),
+            Data::Json(Value::Bool(escalate_now)),
+        ),
+        (
+            "record".to_owned(),
+            record.map_or(Data::Json(Value::Null), |r| Data::typed(TypedRecord(r))),
+        ),
+        ("claim".to_owned(), Data::Json(serde_json::to_value(claim)?)),
+        (
+            "outcome".to_owned(),
+            Data::Json(serde_json::to_value(outcome)?),
+        ),
+    ]);
+    #[cfg(debug_assertions)]
+    assert_eq!(data.to_json().as_ref(), &expected, "step decision");
+    Ok(data)
+}
+
+/// age-check's input, taking the record as it is when check-seen left it typed.
+pub fn age_check_input(input: &Data) -> Result<AgeCheckInput, String> {
+    let record = match input.get("record") {
+        Some(record) => match record.as_typed::<TypedRecord>() {
+            Some(TypedRecord(record)) => record.clone(),
+            None => member(input, "record")?,
+        },
+        None => return Err("missing field `record`".to_owned()),
+    };
+    let parsed = AgeCheckInput {
+        event_id: member(input, "event_id")?,
+        claim_token: member(input, "claim_token")?,
+        finding: member(input, "finding")?,
+        record,
+        silenced: optional_member(input, "silenced")?,
+        escalate_now: optional_member(input, "escalate_now")?,
+    };
+    #[cfg(debug_assertions)]
+    assert_eq!(
+        serde_json::from_value::<AgeCheckInput>(input.to_json().into_owned()).ok(),
+        Some(parsed.clone()),
+        "age-check input"
+    );
+    Ok(parsed)
+}
+
+fn member<T: DeserializeOwned>(input: &Data, key: &str) -> Result<T, String> {
+    let value = input
+        .get(key)
+        .ok_or_else(|| format!("missing field `{key}`"))?;
+    T::deserialize(value.to_json().as_ref()).map_err(|e| format!("{key}: {e}"))
+}
+
+/// A member that is `#[serde(default)]`: absent reads as the default.
+fn optional_member<T: DeserializeOwned + Default>(input: &Data, key: &str) -> Result<T, String> {
+    match input.get(key) {
+        None => Ok(T::default()),
+        Some(value) => T::deserialize(value.to_json().as_ref()).map_err(|e| format!("{key}: {e}")),
+    }
+}
