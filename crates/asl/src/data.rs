@@ -24,14 +24,20 @@ pub trait TypedJson: fmt::Debug + Send + Sync + 'static {
     /// One member of the JSON object this value stands for (`None` when it has no such member
     /// or is not an object). Implementations may answer without building the whole object.
     fn member(&self, key: &str) -> Option<Data> {
-        match self.to_json() {
-            Value::Object(mut members) => members.remove(key).map(Data::Json),
-            _ => None,
-        }
+        json_member(self.to_json(), key)
     }
 
     /// For a Task invoker to take the typed value back.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// The member `key` of `json`, when it is an object that has one: [`TypedJson::member`] for a
+/// value that has no quicker way to a member than building all of itself.
+pub fn json_member(json: Value, key: &str) -> Option<Data> {
+    match json {
+        Value::Object(mut members) => members.remove(key).map(Data::Json),
+        _ => None,
+    }
 }
 
 /// JSON, possibly with typed parts.
@@ -119,10 +125,11 @@ impl Data {
 
     /// A member of this object, as data.
     pub fn get(&self, key: &str) -> Option<Cow<'_, Data>> {
-        match select(self, &[Seg::Field(key.to_owned())])? {
-            Sel::Json(value) => Some(Cow::Owned(Data::Json(value.clone()))),
-            Sel::Data(data) => Some(Cow::Borrowed(data)),
-            Sel::Owned(data) => Some(Cow::Owned(data)),
+        match self {
+            Data::Json(value) => Some(Cow::Owned(Data::Json(value.get(key)?.clone()))),
+            Data::Object(members) => members.get(key).map(Cow::Borrowed),
+            Data::Array(_) => None,
+            Data::Typed(typed) => typed.member(key).map(Cow::Owned),
         }
     }
 }
@@ -187,27 +194,43 @@ fn step_typed(typed: &dyn TypedJson, seg: &Seg) -> Option<Data> {
 }
 
 pub(crate) fn select<'a>(data: &'a Data, segs: &[Seg]) -> Option<Sel<'a>> {
-    let mut current = Sel::Data(data);
+    let mut current = data;
     for (at, seg) in segs.iter().enumerate() {
         current = match current {
-            Sel::Json(value) => Sel::Json(step_json(value, seg)?),
-            Sel::Data(Data::Json(value)) => Sel::Json(step_json(value, seg)?),
-            Sel::Data(Data::Object(members)) => match seg {
-                Seg::Field(name) => Sel::Data(members.get(name)?),
+            Data::Json(value) => return json_at(value, &segs[at..]).map(Sel::Json),
+            Data::Object(members) => match seg {
+                Seg::Field(name) => members.get(name)?,
                 Seg::Index(_) => return None,
             },
-            Sel::Data(Data::Array(items)) => match seg {
-                Seg::Index(i) => Sel::Data(items.get(*i)?),
+            Data::Array(items) => match seg {
+                Seg::Index(i) => items.get(*i)?,
                 Seg::Field(_) => return None,
             },
-            Sel::Data(Data::Typed(typed)) => {
+            // A typed value's member is made for this read, so the rest is taken from it.
+            Data::Typed(typed) => {
                 let member = step_typed(typed.as_ref(), seg)?;
                 return take(member, &segs[at + 1..]).map(Sel::Owned);
             }
-            Sel::Owned(data) => return take(data, &segs[at..]).map(Sel::Owned),
         };
     }
-    Some(current)
+    Some(Sel::Data(current))
+}
+
+fn json_at<'a>(mut value: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
+    for seg in segs {
+        value = step_json(value, seg)?;
+    }
+    Some(value)
+}
+
+fn json_at_mut<'a>(mut value: &'a mut Value, segs: &[Seg]) -> Option<&'a mut Value> {
+    for seg in segs {
+        value = match seg {
+            Seg::Field(name) => value.as_object_mut()?.get_mut(name)?,
+            Seg::Index(i) => value.as_array_mut()?.get_mut(*i)?,
+        };
+    }
+    Some(value)
 }
 
 /// Moves the selected part out of `data`.
@@ -215,14 +238,7 @@ pub(crate) fn take(mut data: Data, segs: &[Seg]) -> Option<Data> {
     for (at, seg) in segs.iter().enumerate() {
         data = match data {
             Data::Json(mut value) => {
-                let mut part = &mut value;
-                for seg in &segs[at..] {
-                    part = match seg {
-                        Seg::Field(name) => part.as_object_mut()?.get_mut(name)?,
-                        Seg::Index(i) => part.as_array_mut()?.get_mut(*i)?,
-                    };
-                }
-                return Some(Data::Json(std::mem::take(part)));
+                return json_at_mut(&mut value, &segs[at..]).map(|part| Data::Json(part.take()));
             }
             Data::Object(mut members) => match seg {
                 Seg::Field(name) => members.remove(name)?,
@@ -244,14 +260,7 @@ pub(crate) fn take_in_place(data: &mut Data, segs: &[Seg]) -> Option<Data> {
     for (at, seg) in segs.iter().enumerate() {
         current = match current {
             Data::Json(value) => {
-                let mut part = value;
-                for seg in &segs[at..] {
-                    part = match seg {
-                        Seg::Field(name) => part.as_object_mut()?.get_mut(name)?,
-                        Seg::Index(i) => part.as_array_mut()?.get_mut(*i)?,
-                    };
-                }
-                return Some(Data::Json(std::mem::take(part)));
+                return json_at_mut(value, &segs[at..]).map(|part| Data::Json(part.take()));
             }
             Data::Object(members) => match seg {
                 Seg::Field(name) => members.get_mut(name)?,

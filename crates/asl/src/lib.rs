@@ -47,7 +47,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use data::{Data, TypedJson};
+pub use data::{Data, TypedJson, json_member};
 pub use load::{DefinitionError, Location};
 
 /// A checked, pre-compiled state machine definition, ready to run any number of times.

@@ -9,7 +9,7 @@
 
 use std::any::Any;
 
-use hushhub_asl::{Data, TypedJson};
+use hushhub_asl::{Data, TypedJson, json_member};
 use hushhub_core::finding::Finding;
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
@@ -32,13 +32,7 @@ impl TypedJson for TypedFinding {
             "id" => to_json(&self.0.id),
             "title" => Value::String(self.0.title.clone()),
             "severity" => to_json(&self.0.severity),
-            other => {
-                return self
-                    .to_json()
-                    .as_object_mut()?
-                    .remove(other)
-                    .map(Data::Json);
-            }
+            other => return json_member(self.to_json(), other),
         };
         debug_assert_eq!(self.to_json().get(key), Some(&member), "member {key}");
         Some(Data::Json(member))

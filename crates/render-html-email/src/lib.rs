@@ -28,6 +28,13 @@ pub struct Ports<M> {
     pub account_aliases: BTreeMap<AccountId, String>,
 }
 
+impl<M> Ports<M> {
+    /// The name people know `account` by, when one is configured.
+    fn account_alias(&self, account: &AccountId) -> Option<&str> {
+        self.account_aliases.get(account).map(String::as_str)
+    }
+}
+
 /// Why the email was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -77,10 +84,7 @@ pub async fn send_resolved_notice<M: Mailer>(
     let email = render_resolved_notice(&ResolvedFacts {
         finding: &finding,
         record,
-        account_alias: ports
-            .account_aliases
-            .get(&finding.account_id)
-            .map(String::as_str),
+        account_alias: ports.account_alias(&finding.account_id),
         from: &ports.sender,
         to: &[],
     });
@@ -133,10 +137,7 @@ pub async fn handle<M: Mailer>(
         record,
         score: &assessment.score,
         summary: &assessment.summary,
-        account_alias: ports
-            .account_aliases
-            .get(&finding.account_id)
-            .map(String::as_str),
+        account_alias: ports.account_alias(&finding.account_id),
         from: &ports.sender,
         to: &[],
     });
