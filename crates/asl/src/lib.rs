@@ -82,6 +82,17 @@ impl Definition {
         invoker: &mut I,
         options: &ExecutionOptions,
     ) -> Execution {
+        run::execute(self, Data::Json(input), invoker, options)
+    }
+
+    /// Runs one execution on input that may hold typed parts (see [`Data`]): what a path or
+    /// a Task reads of it is exactly the JSON it stands for.
+    pub fn execute_data_with<I: TaskInvoker + ?Sized>(
+        &self,
+        input: Data,
+        invoker: &mut I,
+        options: &ExecutionOptions,
+    ) -> Execution {
         run::execute(self, input, invoker, options)
     }
 }

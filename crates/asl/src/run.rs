@@ -27,13 +27,13 @@ type Step = (Option<usize>, Data);
 
 pub(crate) fn execute<I: TaskInvoker + ?Sized>(
     definition: &Definition,
-    input: Value,
+    input: Data,
     invoker: &mut I,
     options: &ExecutionOptions,
 ) -> Execution {
     // Only copied when some template reads `$$.Execution.Input`: inputs can be large.
     let execution_input = match definition.uses_execution_input {
-        true => input.clone(),
+        true => input.to_json().into_owned(),
         false => Value::Null,
     };
     let mut runner = Runner {
@@ -45,7 +45,7 @@ pub(crate) fn execute<I: TaskInvoker + ?Sized>(
         items: Vec::new(),
         rng: seed(options),
     };
-    let status = match runner.scope(&definition.root, Data::Json(input)) {
+    let status = match runner.scope(&definition.root, input) {
         Ok(output) => Status::Succeeded(output.into_json()),
         Err(f) => Status::Failed(ExecutionFailure {
             error: f.error,

@@ -76,7 +76,7 @@ pub async fn check_seen<S: SeenStore, R: ImageRegistry, C: Clock>(
     input: CheckSeenInput<'_>,
 ) -> Result<CheckSeenOutput, CheckSeenError> {
     let finding = match Finding::read(
-        &input.finding,
+        input.finding.json(),
         input.detail_type.format(),
         &format!("detail.findings[{}]", input.index),
     ) {

@@ -14,6 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::json::{JsonItems, JsonRef};
+
 mod ocsf;
 
 /// The EventBridge detail-type of Security Hub CSPM's ASFF events.
@@ -116,15 +118,17 @@ impl FindingFormat {
     }
 
     /// Where a finding keeps its id and title, for reports on findings that were never read.
-    pub fn id_and_title(self, raw: &Value) -> (Option<&str>, Option<&str>) {
+    pub fn id_and_title<'a>(
+        self,
+        raw: impl Into<JsonRef<'a>>,
+    ) -> (Option<&'a str>, Option<&'a str>) {
+        let raw = raw.into();
+        let text = |parent: Option<JsonRef<'a>>, key| parent?.get(key)?.as_str();
         match self {
-            Self::Asff => (
-                raw.get("Id").and_then(Value::as_str),
-                raw.get("Title").and_then(Value::as_str),
-            ),
+            Self::Asff => (text(Some(raw), "Id"), text(Some(raw), "Title")),
             Self::Ocsf => (
-                raw.pointer("/metadata/uid").and_then(Value::as_str),
-                raw.pointer("/finding_info/title").and_then(Value::as_str),
+                text(raw.get("metadata"), "uid"),
+                text(raw.get("finding_info"), "title"),
             ),
         }
     }
@@ -481,7 +485,11 @@ pub struct Finding {
 
 impl Finding {
     /// Reads one finding in `format`; `path` is where it sits in the event (`detail.findings[0]`).
-    pub fn read(raw: &Value, format: FindingFormat, path: &str) -> Result<Finding, FindingError> {
+    pub fn read<'a>(
+        raw: impl Into<JsonRef<'a>>,
+        format: FindingFormat,
+        path: &str,
+    ) -> Result<Finding, FindingError> {
         match format {
             FindingFormat::Asff => Self::from_asff(raw, path),
             FindingFormat::Ocsf => Self::from_ocsf(raw, path),
@@ -490,8 +498,8 @@ impl Finding {
 
     /// Reads one ASFF finding; `path` is where it sits in the event (`detail.findings[0]`), used
     /// to name the field in errors.
-    pub fn from_asff(raw: &Value, path: &str) -> Result<Finding, FindingError> {
-        let f = Node::root(raw, path)?;
+    pub fn from_asff<'a>(raw: impl Into<JsonRef<'a>>, path: &str) -> Result<Finding, FindingError> {
+        let f = Node::root(raw.into(), path)?;
         let id = f.req("Id")?;
         let id = FindingId::new(id.string()?).map_err(|p| id.error(p))?;
         let account = f.req("AwsAccountId")?;
@@ -511,7 +519,7 @@ impl Finding {
         let description_truncated = description.len() < description_full.len();
         let resources_node = f.req("Resources")?;
         let resources_list = resources_node.array()?;
-        if resources_list.is_empty() {
+        if resources_list.len() == 0 {
             return Err(resources_node.error("must name at least one resource"));
         }
         if resources_list.len() > limits::ASFF_MAX_RESOURCES {
@@ -741,11 +749,11 @@ impl ImportedEvent {
             Some(Value::Array(_)) => Ok(ImportedEvent { envelope, event }),
             Some(other) => Err(FindingError::new(
                 "detail.findings",
-                format!("expected a list, got {}", kind_of(other)),
+                format!("expected a list, got {}", kind_of(other.into())),
             )),
             None if !detail.is_object() => Err(FindingError::new(
                 "detail",
-                format!("expected an object, got {}", kind_of(detail)),
+                format!("expected an object, got {}", kind_of(detail.into())),
             )),
             None => Err(FindingError::new("detail.findings", "is missing")),
         }
@@ -833,10 +841,10 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
     let region = r.opt("Region")?.map(|n| n.short_string()).transpose()?;
     let mut tags = BTreeMap::new();
     if let Some(t) = r.opt("Tags")? {
-        let Value::Object(map) = t.value else {
+        let Some(members) = t.value.sorted_members() else {
             return Err(t.error(format!("expected an object, got {}", kind_of(t.value))));
         };
-        for (k, v) in map.iter().take(limits::TAGS) {
+        for (k, v) in members.into_iter().take(limits::TAGS) {
             let value = v
                 .as_str()
                 .ok_or_else(|| t.child(k, v).error("expected a string"))?;
@@ -849,7 +857,7 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
         if let Some(ec2) = details.opt("AwsEc2Instance")?
             && let Some(ips) = ec2.opt("IpV4Addresses")?
         {
-            for (i, ip) in ips.array()?.iter().enumerate() {
+            for (i, ip) in ips.array()?.enumerate() {
                 let ip = ips.index(i, ip)?.string()?;
                 if is_public_ipv4(ip) {
                     public_ips.push(ip.to_owned());
@@ -860,7 +868,6 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
             let tags = match img.opt("ImageTags")? {
                 Some(t) => t
                     .array()?
-                    .iter()
                     .enumerate()
                     .map(|(i, v)| Ok(t.index(i, v)?.string()?.to_owned()))
                     .collect::<Result<Vec<_>, FindingError>>()?,
@@ -914,7 +921,7 @@ fn highest_cvss(
 ) -> Result<Option<f64>, FindingError> {
     let mut highest: Option<f64> = None;
     if let Some(list) = parent.opt(list_key)? {
-        for (i, item) in list.array()?.iter().enumerate() {
+        for (i, item) in list.array()?.enumerate() {
             if let Some(score) = list.index(i, item)?.opt(score_key)? {
                 let s = score
                     .value
@@ -936,7 +943,7 @@ fn vulnerable_packages(
 ) -> Result<Vec<String>, FindingError> {
     let mut packages = Vec::new();
     if let Some(list) = parent.opt(list_key)? {
-        for (i, item) in list.array()?.iter().enumerate().take(5) {
+        for (i, item) in list.array()?.enumerate().take(5) {
             let p = list.index(i, item)?;
             let text = |key| -> Result<&str, FindingError> {
                 Ok(p.opt(key)?.map(|n| n.string()).transpose()?.unwrap_or(""))
@@ -951,7 +958,7 @@ fn vulnerable_packages(
 /// A JSON value with the path it was reached by, so every error can name the field. The path is
 /// a chain of borrowed keys, turned into text only when there is an error to report.
 struct Node<'a> {
-    value: &'a Value,
+    value: JsonRef<'a>,
     parent: Option<&'a Node<'a>>,
     key: Key<'a>,
 }
@@ -964,7 +971,7 @@ enum Key<'a> {
 }
 
 impl<'a> Node<'a> {
-    fn root(value: &'a Value, path: &'a str) -> Result<Self, FindingError> {
+    fn root(value: JsonRef<'a>, path: &'a str) -> Result<Self, FindingError> {
         let node = Node {
             value,
             parent: None,
@@ -994,7 +1001,7 @@ impl<'a> Node<'a> {
         FindingError::new(self.path(), problem)
     }
 
-    fn child<'b>(&'b self, key: &'b str, value: &'b Value) -> Node<'b> {
+    fn child<'b>(&'b self, key: &'b str, value: JsonRef<'b>) -> Node<'b> {
         Node {
             value,
             parent: Some(self),
@@ -1002,7 +1009,7 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn index<'b>(&'b self, i: usize, value: &'b Value) -> Result<Node<'b>, FindingError> {
+    fn index<'b>(&'b self, i: usize, value: JsonRef<'b>) -> Result<Node<'b>, FindingError> {
         Ok(Node {
             value,
             parent: Some(self),
@@ -1012,10 +1019,11 @@ impl<'a> Node<'a> {
 
     /// A field that may be absent; JSON `null` counts as absent.
     fn opt<'b>(&'b self, key: &'b str) -> Result<Option<Node<'b>>, FindingError> {
-        let Value::Object(map) = self.value else {
+        if !self.value.is_object() {
             return Err(self.error(format!("expected an object, got {}", kind_of(self.value))));
-        };
-        Ok(map
+        }
+        Ok(self
+            .value
             .get(key)
             .filter(|v| !v.is_null())
             .map(|v| self.child(key, v)))
@@ -1041,9 +1049,9 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn array(&self) -> Result<&'a Vec<Value>, FindingError> {
+    fn array(&self) -> Result<JsonItems<'a>, FindingError> {
         self.value
-            .as_array()
+            .items()
             .ok_or_else(|| self.error(format!("expected a list, got {}", kind_of(self.value))))
     }
 
@@ -1054,7 +1062,6 @@ impl<'a> Node<'a> {
         read: impl Fn(&Node<'_>) -> Result<T, FindingError>,
     ) -> Result<Vec<T>, FindingError> {
         self.array()?
-            .iter()
             .take(limit)
             .enumerate()
             .map(|(i, item)| read(&self.index(i, item)?))
@@ -1100,15 +1107,8 @@ impl<'a> Node<'a> {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
+fn kind_of(v: JsonRef<'_>) -> &'static str {
+    v.kind().described()
 }
 
 /// The first `max` characters of `s`, cut on a character boundary.

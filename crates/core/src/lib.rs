@@ -8,6 +8,7 @@ pub mod config;
 pub mod email;
 pub mod error_names;
 pub mod finding;
+pub mod json;
 pub mod metrics;
 pub mod ports;
 pub mod resolved_notice;

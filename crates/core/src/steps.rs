@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::finding::{DetailType, Finding, FindingId, Severity};
+use crate::json::JsonRef;
 use crate::score::{Priority, Score};
 use crate::seen::{Claim, ClaimToken, SeenRecord};
 use crate::summary::Summary;
@@ -169,15 +170,21 @@ impl<'a> CheckSeenRequest<'a> {
     /// Reads a request from a JSON value, moving the raw finding instead of copying it (a
     /// serde round trip would rebuild the whole finding once more).
     pub fn from_value(value: Value) -> Result<CheckSeenRequest<'static>, String> {
-        CheckSeenRequest::read(Cow::Owned(value))
+        CheckSeenRequest::read(Cow::Owned(value), None)
     }
 
     /// Reads a request from a JSON value, borrowing the raw finding from it.
     pub fn from_value_ref(value: &'a Value) -> Result<Self, String> {
-        Self::read(Cow::Borrowed(value))
+        Self::read(Cow::Borrowed(value), None)
     }
 
-    fn read(value: Cow<'a, Value>) -> Result<Self, String> {
+    /// Reads a request whose raw finding is held apart from the rest of its payload (which
+    /// then has no `finding`), as the local runner keeps a finding on its event's tape.
+    pub fn with_finding(payload: &'a Value, finding: JsonRef<'a>) -> Result<Self, String> {
+        Self::read(Cow::Borrowed(payload), Some(finding))
+    }
+
+    fn read(value: Cow<'a, Value>, apart: Option<JsonRef<'a>>) -> Result<Self, String> {
         let object = value.as_object().ok_or("expected an object")?;
         let action = match object.get("action") {
             None => "check_seen",
@@ -202,7 +209,7 @@ impl<'a> CheckSeenRequest<'a> {
                     .and_then(Value::as_u64)
                     .and_then(|i| usize::try_from(i).ok())
                     .ok_or("index: expected a whole number")?;
-                if !object.contains_key("finding") {
+                if apart.is_none() && !object.contains_key("finding") {
                     return Err("finding: is missing".to_owned());
                 }
                 // Absent in inputs written before OCSF support: those were all ASFF imports.
@@ -214,9 +221,12 @@ impl<'a> CheckSeenRequest<'a> {
                         return Err(format!("detail_type: expected a string, got {other}"));
                     }
                 };
-                let finding = match value {
-                    Cow::Borrowed(value) => Cow::Borrowed(&value["finding"]),
-                    Cow::Owned(mut value) => Cow::Owned(value["finding"].take()),
+                let finding = match (apart, value) {
+                    (Some(finding), _) => RawFinding::Borrowed(finding),
+                    (None, Cow::Borrowed(value)) => {
+                        RawFinding::Borrowed((&value["finding"]).into())
+                    }
+                    (None, Cow::Owned(mut value)) => RawFinding::Owned(value["finding"].take()),
                 };
                 Ok(Self::CheckSeen(CheckSeenInput {
                     event_id,
@@ -254,7 +264,46 @@ pub struct CheckSeenInput<'a> {
     /// an alert now.
     #[serde(serialize_with = "serialize_detail_type")]
     pub detail_type: DetailType,
-    pub finding: Cow<'a, Value>,
+    pub finding: RawFinding<'a>,
+}
+
+/// A raw finding as check-seen is handed it: owned when read off the wire (the Lambda),
+/// borrowed from the caller's JSON otherwise (the local runner).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawFinding<'a> {
+    Owned(Value),
+    Borrowed(JsonRef<'a>),
+}
+
+impl RawFinding<'_> {
+    /// The finding's JSON, to read.
+    pub fn json(&self) -> JsonRef<'_> {
+        match self {
+            RawFinding::Owned(value) => JsonRef::Value(value),
+            RawFinding::Borrowed(json) => *json,
+        }
+    }
+}
+
+impl From<Value> for RawFinding<'_> {
+    fn from(value: Value) -> Self {
+        RawFinding::Owned(value)
+    }
+}
+
+impl<'a> From<&'a Value> for RawFinding<'a> {
+    fn from(value: &'a Value) -> Self {
+        RawFinding::Borrowed(JsonRef::Value(value))
+    }
+}
+
+impl Serialize for RawFinding<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.json() {
+            JsonRef::Value(value) => value.serialize(serializer),
+            tape => tape.to_value().serialize(serializer),
+        }
+    }
 }
 
 impl CheckSeenInput<'_> {

@@ -6,6 +6,7 @@
 //! check-seen's finding and record stay typed until a path reads into them (`crate::typed`),
 //! and debug builds check on every call that they stand for exactly the JSON Lambda would carry.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use hushhub_asl::{Data, Definition, Execution, ExecutionOptions, TaskFailure, TaskInvoker};
 use hushhub_core::error_names::{self, LambdaError};
 use hushhub_core::finding::ImportedEvent;
+use hushhub_core::json::JsonTape;
 use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
 use hushhub_core::steps::{CheckSeenRequest, DecisionKind, Outcome, RenderRequest};
 use serde::de::DeserializeOwned;
@@ -175,12 +177,41 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
         &self.functions
     }
 
-    /// Runs one event given as text.
+    /// Runs one event given as text. Its findings stay on the event's tape until check-seen
+    /// reads them (see [`crate::typed`]); an event whose envelope is wrong is read as a
+    /// `Value`, so it is refused exactly as [`LocalPipeline::run_event`] refuses it.
     pub fn run_text(&mut self, text: &str) -> EventResult {
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => self.run_event(value),
-            Err(e) => reject_event("", format!("event: not valid JSON: {e}")),
-        }
+        let tape = match JsonTape::parse(text) {
+            Ok(tape) => Arc::new(tape),
+            Err(_) => {
+                return match serde_json::from_str::<Value>(text) {
+                    Ok(value) => self.run_event(value),
+                    Err(e) => reject_event("", format!("event: not valid JSON: {e}")),
+                };
+            }
+        };
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            Some(tape.root().to_value()),
+            serde_json::from_str::<Value>(text).ok(),
+            "an event on its tape and as a Value"
+        );
+        let Some((envelope, positions)) = crate::typed::envelope_apart(tape.root()) else {
+            return self.run_event(tape.root().to_value());
+        };
+        let event = match ImportedEvent::from_value(envelope) {
+            Ok(event) => event,
+            Err(_) => return self.run_event(tape.root().to_value()),
+        };
+        let format = event.format();
+        let (ids, titles) = ids_and_titles(
+            positions
+                .iter()
+                .map(|&position| format.id_and_title(tape.at(position))),
+        );
+        let (event_id, time) = (event.id().to_owned(), event.time());
+        let input = crate::typed::event_with_findings(event.into_value(), &tape, &positions);
+        self.execute_event(event_id, time, ids, titles, input)
     }
 
     /// Runs one event: its envelope is checked, the clock moves to its time, and the definition
@@ -195,20 +226,24 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
             Ok(e) => e,
             Err(e) => return reject_event(&raw_id, e.to_string()),
         };
-        let time = event.time();
+        let format = event.format();
+        let (ids, titles) = ids_and_titles(event.findings().iter().map(|f| format.id_and_title(f)));
+        let (event_id, time) = (event.id().to_owned(), event.time());
+        self.execute_event(event_id, time, ids, titles, Data::Json(event.into_value()))
+    }
+
+    /// Runs the definition once over an event that was checked, with the clock at its time.
+    fn execute_event(
+        &mut self,
+        event_id: String,
+        time: Option<DateTime<Utc>>,
+        ids: Vec<Option<String>>,
+        titles: Vec<Option<String>>,
+        input: Data,
+    ) -> EventResult {
         if let Some(t) = time {
             self.clock.set(t);
         }
-        let format = event.format();
-        let (ids, titles): (Vec<Option<String>>, Vec<Option<String>>) = event
-            .findings()
-            .iter()
-            .map(|f| {
-                let (id, title) = format.id_and_title(f);
-                (id.map(str::to_owned), title.map(str::to_owned))
-            })
-            .unzip();
-        let event_id = event.id().to_owned();
         self.executions += 1;
         let options = ExecutionOptions {
             execution_id: format!(
@@ -224,7 +259,7 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
         };
         let execution = self
             .definition
-            .execute_with(event.into_value(), &mut invoker, &options);
+            .execute_data_with(input, &mut invoker, &options);
         let mut findings: Vec<FindingResult> = match execution.output() {
             Some(Value::Array(items)) => items
                 .iter()
@@ -261,6 +296,15 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
             execution: Some(execution),
         }
     }
+}
+
+/// The findings' ids and titles, owned, for the results.
+fn ids_and_titles<'a>(
+    found: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> (Vec<Option<String>>, Vec<Option<String>>) {
+    found
+        .map(|(id, title)| (id.map(str::to_owned), title.map(str::to_owned)))
+        .unzip()
 }
 
 fn reject_event(event_id: &str, error: String) -> EventResult {
@@ -317,8 +361,15 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, 
             .map(|(_, name)| *name)
         {
             Some("check-seen") => {
-                let input = json();
-                let request = CheckSeenRequest::from_value_ref(&input);
+                let apart = crate::typed::finding_apart(input);
+                let payload = match &apart {
+                    Some((_, rest)) => Cow::Borrowed(rest),
+                    None => json(),
+                };
+                let request = match &apart {
+                    Some((finding, _)) => CheckSeenRequest::with_finding(&payload, finding.json()),
+                    None => CheckSeenRequest::from_value_ref(&payload),
+                };
                 call_typed(
                     self.runtime,
                     request,

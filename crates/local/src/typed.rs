@@ -6,16 +6,23 @@
 //! into JSON and read back, the two cost more than the decision itself. Each conversion here
 //! stands for exactly the JSON `serde_json::to_value` makes of the handler's output: debug
 //! builds (the tests) check that on every call.
+//!
+//! The raw findings come the other way: an event is parsed onto a [`JsonTape`], and each of its
+//! findings stays there ([`TapeFinding`]) until check-seen reads it, instead of becoming a
+//! `Value` tree that is built, read once and freed.
 
 use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hushhub_asl::{Data, TypedJson, json_member};
 use hushhub_core::finding::Finding;
+use hushhub_core::json::{JsonRef, JsonTape, TapeRef};
 use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The compact finding.
 #[derive(Debug)]
@@ -165,4 +172,124 @@ fn optional_member<T: DeserializeOwned + Default>(input: &Data, key: &str) -> Re
         None => Ok(T::default()),
         Some(value) => T::deserialize(value.to_json().as_ref()).map_err(|e| format!("{key}: {e}")),
     }
+}
+
+/// A raw finding, still on its event's tape.
+#[derive(Debug)]
+pub struct TapeFinding {
+    tape: Arc<JsonTape>,
+    position: u32,
+}
+
+impl TapeFinding {
+    pub fn json(&self) -> JsonRef<'_> {
+        JsonRef::Tape(self.tape.at(self.position))
+    }
+}
+
+impl TypedJson for TapeFinding {
+    fn to_json(&self) -> Value {
+        self.tape.at(self.position).to_value()
+    }
+
+    fn member(&self, key: &str) -> Option<Data> {
+        let member = self.tape.at(self.position).get(key)?;
+        Some(Data::Json(member.to_value()))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An event on `tape` split for the state machine: its envelope as JSON, with `null` for each
+/// finding (so `ImportedEvent` can check it as it checks any event), and where the findings
+/// are. `None` when `detail.findings` is not a non-empty list inside objects: such an event is
+/// then read whole, and refused with the usual message.
+pub fn envelope_apart(root: TapeRef<'_>) -> Option<(Value, Vec<u32>)> {
+    let detail = root.get("detail")?;
+    let findings: Vec<u32> = detail
+        .get("findings")?
+        .items()?
+        .map(TapeRef::position)
+        .collect();
+    if findings.is_empty() {
+        return None;
+    }
+    // Members in order, each key once with its last value, as serde_json keeps an object.
+    let without = |object: TapeRef<'_>, key: &str| -> Map<String, Value> {
+        let mut map = Map::new();
+        for (k, v) in object.members().into_iter().flatten() {
+            if k != key {
+                map.insert(k.to_owned(), v.to_value());
+            }
+        }
+        map
+    };
+    let mut detail_json = without(detail, "findings");
+    detail_json.insert(
+        "findings".to_owned(),
+        Value::Array(vec![Value::Null; findings.len()]),
+    );
+    let mut event = without(root, "detail");
+    event.insert("detail".to_owned(), Value::Object(detail_json));
+    Some((Value::Object(event), findings))
+}
+
+/// The state machine's input: `envelope` (from [`envelope_apart`]) with its findings, in order,
+/// put back as [`TapeFinding`]s.
+pub fn event_with_findings(envelope: Value, tape: &Arc<JsonTape>, findings: &[u32]) -> Data {
+    let Value::Object(mut event) = envelope else {
+        return Data::Json(envelope);
+    };
+    let mut detail: BTreeMap<String, Data> = match event.remove("detail") {
+        Some(Value::Object(detail)) => detail
+            .into_iter()
+            .map(|(k, v)| (k, Data::Json(v)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let items = findings
+        .iter()
+        .map(|&position| {
+            Data::typed(TapeFinding {
+                tape: Arc::clone(tape),
+                position,
+            })
+        })
+        .collect();
+    detail.insert("findings".to_owned(), Data::array(items));
+    Data::object(
+        event
+            .into_iter()
+            .map(|(k, v)| (k, Data::Json(v)))
+            .chain([("detail".to_owned(), Data::object(detail))]),
+    )
+}
+
+/// check-seen's payload when its finding is still on a tape: the finding, and the rest of the
+/// payload as JSON.
+pub fn finding_apart(input: &Data) -> Option<(&TapeFinding, Value)> {
+    let Data::Object(members) = input else {
+        return None;
+    };
+    let finding = members.get("finding")?.as_typed::<TapeFinding>()?;
+    #[cfg(debug_assertions)]
+    for format in [
+        hushhub_core::finding::FindingFormat::Asff,
+        hushhub_core::finding::FindingFormat::Ocsf,
+    ] {
+        let path = "detail.findings[0]";
+        assert_eq!(
+            Finding::read(finding.json(), format, path),
+            Finding::read(&finding.json().to_value(), format, path),
+            "a finding read on its tape and as a Value"
+        );
+    }
+    let rest = members
+        .iter()
+        .filter(|(k, _)| k.as_str() != "finding")
+        .map(|(k, m)| (k.clone(), m.to_json().into_owned()))
+        .collect();
+    Some((finding, Value::Object(rest)))
 }

@@ -243,7 +243,7 @@ impl AlertPath {
             execution_id: delivery.execution_id.clone(),
             index: 0,
             detail_type: delivery.detail_type,
-            finding: std::borrow::Cow::Borrowed(raw),
+            finding: raw.into(),
         });
         match check_seen::handle(&self.check_seen, request).await {
             Ok(check_seen::CheckSeenResponse::Checked(output)) => Ok(*output),

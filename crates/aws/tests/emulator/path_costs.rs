@@ -173,7 +173,7 @@ impl Deployed {
             execution_id: unique("execution"),
             index: 0,
             detail_type: hushhub_core::finding::DetailType::Imported,
-            finding: std::borrow::Cow::Borrowed(raw),
+            finding: raw.into(),
         });
         let checked = match check_seen::handle(&self.check_seen, request).await {
             Ok(check_seen::CheckSeenResponse::Checked(output)) => *output,

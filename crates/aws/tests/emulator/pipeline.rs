@@ -61,7 +61,7 @@ impl Pipeline {
             execution_id: unique("execution"),
             index: 0,
             detail_type: hushhub_core::finding::DetailType::Imported,
-            finding: std::borrow::Cow::Borrowed(finding),
+            finding: finding.into(),
         });
         match check_seen::handle(&self.check_seen, request).await {
             Ok(check_seen::CheckSeenResponse::Checked(output)) => *output,

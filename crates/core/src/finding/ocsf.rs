@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::json::{JsonKind, JsonRef};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::{
     AccountId, Availability, ComplianceStatus, Finding, FindingError, FindingFormat, FindingId,
@@ -23,8 +23,8 @@ const ACTIVITY_CLOSE: u64 = 3;
 
 impl Finding {
     /// Reads one OCSF finding; `path` is where it sits in the event (`detail.findings[0]`).
-    pub fn from_ocsf(raw: &Value, path: &str) -> Result<Finding, FindingError> {
-        let f = Node::root(raw, path)?;
+    pub fn from_ocsf<'a>(raw: impl Into<JsonRef<'a>>, path: &str) -> Result<Finding, FindingError> {
+        let f = Node::root(raw.into(), path)?;
         let metadata = f.req("metadata")?;
         let uid = metadata.req("uid")?;
         let id = FindingId::new(uid.string()?).map_err(|p| uid.error(p))?;
@@ -43,7 +43,7 @@ impl Finding {
 
         let resources_node = f.req("resources")?;
         let resources_list = resources_node.array()?;
-        if resources_list.is_empty() {
+        if resources_list.len() == 0 {
             return Err(resources_node.error("must name at least one resource"));
         }
         let resources = resources_node.items(limits::RESOURCES, read_resource)?;
@@ -137,7 +137,7 @@ impl Finding {
                     .transpose()?;
                 let mut url = None;
                 if let Some(refs) = r.opt("references")? {
-                    for (i, item) in refs.array()?.iter().enumerate() {
+                    for (i, item) in refs.array()?.enumerate() {
                         let link = refs.index(i, item)?.string()?;
                         if is_https_url(link) {
                             url = Some(link.to_owned());
@@ -245,9 +245,9 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
     let mut tags = BTreeMap::new();
     if let Some(t) = r.opt("tags")? {
         // OCSF tags are a list of `{name, value}`; some producers send an object map instead.
-        match t.value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate().take(limits::TAGS) {
+        match t.value.kind() {
+            JsonKind::Array => {
+                for (i, item) in t.array()?.enumerate().take(limits::TAGS) {
                     let tag = t.index(i, item)?;
                     let name = tag.req("name")?.string()?;
                     let value = match tag.opt("value")? {
@@ -257,16 +257,22 @@ fn read_resource(r: &Node<'_>) -> Result<Resource, FindingError> {
                     tags.insert(clip(name, 128).to_owned(), clip(value, 256).to_owned());
                 }
             }
-            Value::Object(map) => {
-                for (k, v) in map.iter().take(limits::TAGS) {
+            JsonKind::Object => {
+                for (k, v) in t
+                    .value
+                    .sorted_members()
+                    .into_iter()
+                    .flatten()
+                    .take(limits::TAGS)
+                {
                     let value = v
                         .as_str()
                         .ok_or_else(|| t.child(k, v).error("expected a string"))?;
                     tags.insert(clip(k, 128).to_owned(), clip(value, 256).to_owned());
                 }
             }
-            other => {
-                return Err(t.error(format!("expected a list, got {}", kind_of(other))));
+            _ => {
+                return Err(t.error(format!("expected a list, got {}", kind_of(t.value))));
             }
         }
     }
@@ -289,10 +295,10 @@ fn read_vulnerability(v: &Node<'_>) -> Result<Vulnerability, FindingError> {
     let packages = vulnerable_packages(v, "affected_packages", "name", "version")?;
     let yes_no = |key: &'static str| -> Result<Option<Availability>, FindingError> {
         v.opt(key)?
-            .map(|b| match b.value {
-                Value::Bool(true) => Ok(Availability::Yes),
-                Value::Bool(false) => Ok(Availability::No),
-                other => Err(b.error(format!("expected a boolean, got {}", kind_of(other)))),
+            .map(|b| match b.value.as_bool() {
+                Some(true) => Ok(Availability::Yes),
+                Some(false) => Ok(Availability::No),
+                None => Err(b.error(format!("expected a boolean, got {}", kind_of(b.value)))),
             })
             .transpose()
     };
@@ -331,10 +337,13 @@ fn time(node: &Node<'_>, name: &'static str) -> Result<Option<DateTime<Utc>>, Fi
 impl Node<'_> {
     /// A whole number looked up in `table`, e.g. an OCSF `*_id` enum.
     fn number_in<T: Copy>(&self, table: &[(u64, T)]) -> Result<T, FindingError> {
-        let n = self.value.as_u64().ok_or_else(|| match self.value {
-            Value::Number(n) => self.error(format!("unknown value {n}")),
-            other => self.error(format!("expected a number, got {}", kind_of(other))),
-        })?;
+        let n = self
+            .value
+            .as_u64()
+            .ok_or_else(|| match self.value.as_number() {
+                Some(n) => self.error(format!("unknown value {n}")),
+                None => self.error(format!("expected a number, got {}", kind_of(self.value))),
+            })?;
         table
             .iter()
             .find(|(id, _)| *id == n)
