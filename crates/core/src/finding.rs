@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::json::{JsonItems, JsonRef};
+use crate::json::{JsonItems, JsonRef, TapeItems, TapeRef};
 
 mod ocsf;
 
@@ -784,6 +784,46 @@ impl ImportedEvent {
     /// The event as the state machine receives it: the original, unchanged.
     pub fn into_value(self) -> Value {
         self.event
+    }
+}
+
+/// An imported event checked on its [`JsonTape`](crate::json::JsonTape), whose findings stay
+/// there: the local replay reads events this way, so that no `Value` tree is built of them.
+#[derive(Debug, Clone)]
+pub struct EventOnTape<'a> {
+    envelope: EventBridgeEvent<SkippedDetail>,
+    findings: TapeItems<'a>,
+}
+
+impl<'a> EventOnTape<'a> {
+    /// The event at `root`, when it passes the checks of [`ImportedEvent::from_value`]. `None`
+    /// otherwise, and also for a few events that `from_value` reads (one with a repeated
+    /// envelope field): read the event as a `Value` then, for its error or its findings.
+    pub fn check(root: TapeRef<'a>) -> Option<Self> {
+        let envelope = EventBridgeEvent::<SkippedDetail>::deserialize(root).ok()?;
+        FindingFormat::from_detail_type(&envelope.detail_type)?;
+        let findings = root.get("detail")?.get("findings")?.items()?;
+        (findings.len() > 0).then_some(EventOnTape { envelope, findings })
+    }
+
+    /// The EventBridge event id (empty if the event had none).
+    pub fn id(&self) -> &str {
+        self.envelope.id.as_deref().unwrap_or("")
+    }
+
+    /// The schema of the event's findings, from its detail-type.
+    pub fn format(&self) -> FindingFormat {
+        FindingFormat::from_detail_type(&self.envelope.detail_type).unwrap_or_default()
+    }
+
+    /// When EventBridge says the event happened.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.envelope.time
+    }
+
+    /// The raw findings, in order.
+    pub fn findings(&self) -> TapeItems<'a> {
+        self.findings.clone()
     }
 }
 

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
@@ -478,6 +479,123 @@ impl JsonTape {
     /// The value at `position` (from [`TapeRef::position`]).
     pub fn at(&self, position: u32) -> TapeRef<'_> {
         self.root().at(position)
+    }
+}
+
+/// A value on a tape read by a `Deserialize` type, as it would read the same `Value` (serde_json's
+/// `&Value` deserializer), except that a repeated key reaches the type twice (a derived struct
+/// refuses that) and enums are refused: a caller that meets an error reads the `Value` instead.
+impl<'de> Deserializer<'de> for TapeRef<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.node() {
+            Node::Null => visitor.visit_unit(),
+            Node::Bool(b) => visitor.visit_bool(b),
+            Node::PosInt(u) => visitor.visit_u64(u),
+            Node::NegInt(i) => visitor.visit_i64(i),
+            Node::Float(f) => visitor.visit_f64(f),
+            Node::Text { .. } | Node::Unescaped { .. } => {
+                visitor.visit_borrowed_str(self.as_str().unwrap_or_default())
+            }
+            Node::Array { .. } => {
+                let mut items = TapeSeq(self.items().into_iter().flatten());
+                let value = visitor.visit_seq(&mut items)?;
+                match items.0.count() {
+                    0 => Ok(value),
+                    left => Err(de::Error::invalid_length(left, &"fewer elements in array")),
+                }
+            }
+            Node::Object { .. } => {
+                let mut members = TapeMap {
+                    members: self.members().into_iter().flatten(),
+                    value: None,
+                };
+                let value = visitor.visit_map(&mut members)?;
+                match members.members.count() {
+                    0 => Ok(value),
+                    left => Err(de::Error::invalid_length(left, &"fewer elements in map")),
+                }
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.node() {
+            Node::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("enums are not read on a tape"))
+    }
+
+    /// Stepped over without a look: the tape knows where the value ends.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+struct TapeSeq<'a>(std::iter::Flatten<std::option::IntoIter<TapeItems<'a>>>);
+
+impl<'de> SeqAccess<'de> for &mut TapeSeq<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.0.next().map(|item| seed.deserialize(item)).transpose()
+    }
+}
+
+struct TapeMap<'a> {
+    members: std::iter::Flatten<std::option::IntoIter<TapeMembers<'a>>>,
+    value: Option<TapeRef<'a>>,
+}
+
+impl<'de> MapAccess<'de> for &mut TapeMap<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::custom("a map value asked for before its key")),
+        }
     }
 }
 

@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
-use hushhub_core::finding::{Finding, FindingFormat};
+use hushhub_core::finding::{EventOnTape, Finding, FindingFormat, ImportedEvent};
 use hushhub_core::json::{JsonRef, JsonTape};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 const FORMATS: [FindingFormat; 2] = [FindingFormat::Asff, FindingFormat::Ocsf];
@@ -99,7 +100,84 @@ fn every_fixture_and_sample_event_is_the_same_json_on_a_tape() {
         };
         let tape = JsonTape::parse(text).expect("parses");
         assert_eq!(tape.root().to_value(), value, "{name}");
+        // What a `Deserialize` type reads of the tape is that same JSON.
+        assert_eq!(
+            Value::deserialize(tape.root()).expect("deserialises"),
+            value,
+            "{name}"
+        );
     }
+}
+
+/// `EventOnTape::check` against `ImportedEvent::from_value` on the same text: the same events
+/// pass, with the same id, time, format and findings.
+fn assert_same_check(text: &str, what: &str) -> bool {
+    let tape = JsonTape::parse(text).expect("parses");
+    let value: Value = serde_json::from_str(text).expect("valid JSON");
+    let on_tape = EventOnTape::check(tape.root());
+    let as_value = ImportedEvent::from_value(value);
+    match (&on_tape, &as_value) {
+        (Some(on_tape), Ok(as_value)) => {
+            assert_eq!(
+                (on_tape.id(), on_tape.time(), on_tape.format()),
+                (as_value.id(), as_value.time(), as_value.format()),
+                "{what}"
+            );
+            let findings: Vec<Value> = on_tape.findings().map(|f| f.to_value()).collect();
+            assert_eq!(findings, as_value.findings(), "{what}");
+        }
+        (None, Err(_)) => {}
+        _ => panic!(
+            "{what}: on a tape {}, as a value {:?}",
+            on_tape.is_some(),
+            as_value.err()
+        ),
+    }
+    on_tape.is_some()
+}
+
+#[test]
+fn every_sample_event_and_envelope_change_checks_the_same_on_a_tape() {
+    let others = [
+        Value::Null,
+        json!(7),
+        json!("Security Hub Findings - Imported"),
+        json!("2026-10-01T00:00:00Z"),
+        json!([]),
+        json!({}),
+        json!({"findings": []}),
+    ];
+    let mut passed = 0;
+    let mut changes = 0;
+    for (name, text) in documents() {
+        let Ok(event) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        passed += usize::from(assert_same_check(&text, &name));
+        if name.contains("month.jsonl:") && !name.ends_with(":1") {
+            continue;
+        }
+        let Value::Object(envelope) = &event else {
+            continue;
+        };
+        for key in envelope.keys() {
+            let mut removed = envelope.clone();
+            removed.remove(key);
+            assert_same_check(
+                &Value::Object(removed).to_string(),
+                &format!("{name} without {key}"),
+            );
+            for other in &others {
+                let mut changed = envelope.clone();
+                changed.insert(key.clone(), other.clone());
+                let text = Value::Object(changed).to_string();
+                assert_same_check(&text, &format!("{name} with {key} = {other}"));
+                changes += 1;
+            }
+        }
+    }
+    assert!(passed > 2900, "{passed} events passed");
+    assert!(changes > 100, "{changes} envelope changes");
 }
 
 #[test]

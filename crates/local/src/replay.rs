@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use hushhub_asl::{Data, Definition, Execution, ExecutionOptions, TaskFailure, TaskInvoker};
 use hushhub_core::error_names::{self, LambdaError};
-use hushhub_core::finding::ImportedEvent;
+use hushhub_core::finding::{EventOnTape, ImportedEvent};
 use hushhub_core::json::JsonTape;
 use hushhub_core::ports::{FixedClock, ImageRegistry, Mailer, Summariser};
 use hushhub_core::steps::{CheckSeenRequest, DecisionKind, Outcome, RenderRequest};
@@ -196,21 +196,25 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
             serde_json::from_str::<Value>(text).ok(),
             "an event on its tape and as a Value"
         );
-        let Some((envelope, positions)) = crate::typed::envelope_apart(tape.root()) else {
+        let Some(event) = EventOnTape::check(tape.root()) else {
             return self.run_event(tape.root().to_value());
         };
-        let event = match ImportedEvent::from_value(envelope) {
-            Ok(event) => event,
-            Err(_) => return self.run_event(tape.root().to_value()),
-        };
+        #[cfg(debug_assertions)]
+        {
+            let checked = ImportedEvent::from_value(tape.root().to_value());
+            assert_eq!(
+                checked
+                    .as_ref()
+                    .map(|e| (e.id(), e.time(), e.format()))
+                    .ok(),
+                Some((event.id(), event.time(), event.format())),
+                "an event checked on its tape and as a Value"
+            );
+        }
         let format = event.format();
-        let (ids, titles) = ids_and_titles(
-            positions
-                .iter()
-                .map(|&position| format.id_and_title(tape.at(position))),
-        );
+        let (ids, titles) = ids_and_titles(event.findings().map(|f| format.id_and_title(f)));
         let (event_id, time) = (event.id().to_owned(), event.time());
-        let input = crate::typed::event_with_findings(event.into_value(), &tape, &positions);
+        let input = Data::typed(crate::typed::TapeEvent::new(Arc::clone(&tape)));
         self.execute_event(event_id, time, ids, titles, input)
     }
 

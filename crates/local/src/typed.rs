@@ -22,7 +22,7 @@ use hushhub_core::seen::SeenRecord;
 use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The compact finding.
 #[derive(Debug)]
@@ -202,69 +202,62 @@ impl TypedJson for TapeFinding {
     }
 }
 
-/// An event on `tape` split for the state machine: its envelope as JSON, with `null` for each
-/// finding (so `ImportedEvent` can check it as it checks any event), and where the findings
-/// are. `None` when `detail.findings` is not a non-empty list inside objects: such an event is
-/// then read whole, and refused with the usual message.
-pub fn envelope_apart(root: TapeRef<'_>) -> Option<(Value, Vec<u32>)> {
-    let detail = root.get("detail")?;
-    let findings: Vec<u32> = detail
-        .get("findings")?
-        .items()?
-        .map(TapeRef::position)
-        .collect();
-    if findings.is_empty() {
-        return None;
-    }
-    // Members in order, each key once with its last value, as serde_json keeps an object.
-    let without = |object: TapeRef<'_>, key: &str| -> Map<String, Value> {
-        let mut map = Map::new();
-        for (k, v) in object.members().into_iter().flatten() {
-            if k != key {
-                map.insert(k.to_owned(), v.to_value());
-            }
-        }
-        map
-    };
-    let mut detail_json = without(detail, "findings");
-    detail_json.insert(
-        "findings".to_owned(),
-        Value::Array(vec![Value::Null; findings.len()]),
-    );
-    let mut event = without(root, "detail");
-    event.insert("detail".to_owned(), Value::Object(detail_json));
-    Some((Value::Object(event), findings))
+/// An event on its tape, as the state machine's input. Paths read its envelope's members as
+/// JSON; `detail` is handed over with its findings as [`TapeFinding`]s, so the Map passes each
+/// on to check-seen without a copy.
+#[derive(Debug)]
+pub struct TapeEvent {
+    tape: Arc<JsonTape>,
 }
 
-/// The state machine's input: `envelope` (from [`envelope_apart`]) with its findings, in order,
-/// put back as [`TapeFinding`]s.
-pub fn event_with_findings(envelope: Value, tape: &Arc<JsonTape>, findings: &[u32]) -> Data {
-    let Value::Object(mut event) = envelope else {
-        return Data::Json(envelope);
-    };
-    let mut detail: BTreeMap<String, Data> = match event.remove("detail") {
-        Some(Value::Object(detail)) => detail
-            .into_iter()
-            .map(|(k, v)| (k, Data::Json(v)))
-            .collect(),
-        _ => BTreeMap::new(),
-    };
-    let items = findings
-        .iter()
-        .map(|&position| {
-            Data::typed(TapeFinding {
-                tape: Arc::clone(tape),
-                position,
-            })
+impl TapeEvent {
+    /// The event on `tape`; it must have passed `EventOnTape::check`.
+    pub fn new(tape: Arc<JsonTape>) -> Self {
+        TapeEvent { tape }
+    }
+
+    fn detail(&self, detail: TapeRef<'_>) -> Data {
+        // Each key once with its last value, as serde_json keeps an object.
+        let mut members = BTreeMap::new();
+        for (key, value) in detail.members().into_iter().flatten() {
+            let member = match key {
+                "findings" => match value.items() {
+                    Some(items) => Data::array(
+                        items
+                            .map(|item| {
+                                Data::typed(TapeFinding {
+                                    tape: Arc::clone(&self.tape),
+                                    position: item.position(),
+                                })
+                            })
+                            .collect(),
+                    ),
+                    None => Data::Json(value.to_value()),
+                },
+                _ => Data::Json(value.to_value()),
+            };
+            members.insert(key.to_owned(), member);
+        }
+        Data::object(members)
+    }
+}
+
+impl TypedJson for TapeEvent {
+    fn to_json(&self) -> Value {
+        self.tape.root().to_value()
+    }
+
+    fn member(&self, key: &str) -> Option<Data> {
+        let member = self.tape.root().get(key)?;
+        Some(match key {
+            "detail" => self.detail(member),
+            _ => Data::Json(member.to_value()),
         })
-        .collect();
-    detail.insert("findings".to_owned(), Data::array(items));
-    Data::object(
-        event
-            .into_iter()
-            .map(|(k, v)| (k, Data::Json(v)))
-            .chain([("detail".to_owned(), Data::object(detail))]),
-    )
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
 /// check-seen's payload when its finding is still on a tape: the finding, and the rest of the
