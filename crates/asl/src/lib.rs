@@ -82,17 +82,18 @@ impl Definition {
         invoker: &mut I,
         options: &ExecutionOptions,
     ) -> Execution {
-        run::execute(self, Data::Json(input), invoker, options)
+        run::execute(self, Data::Json(input), invoker, options).into_json()
     }
 
     /// Runs one execution on input that may hold typed parts (see [`Data`]): what a path or
-    /// a Task reads of it is exactly the JSON it stands for.
+    /// a Task reads of it is exactly the JSON it stands for. The output is kept as data, so a
+    /// caller can take typed results back as they are.
     pub fn execute_data_with<I: TaskInvoker + ?Sized>(
         &self,
         input: Data,
         invoker: &mut I,
         options: &ExecutionOptions,
-    ) -> Execution {
+    ) -> Execution<Data> {
         run::execute(self, input, invoker, options)
     }
 }
@@ -161,18 +162,32 @@ impl Default for ExecutionOptions {
     }
 }
 
-/// The result of one execution.
+/// The result of one execution; its output is JSON unless asked for as [`Data`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Execution {
-    pub status: Status,
+pub struct Execution<O = Value> {
+    pub status: Status<O>,
     pub stats: ExecutionStats,
     /// Every state entered, in order; empty unless [`ExecutionOptions::trace`] is set.
     pub trace: Vec<TraceStep>,
 }
 
-impl Execution {
+impl Execution<Data> {
+    /// The same execution with its output as JSON.
+    pub fn into_json(self) -> Execution {
+        Execution {
+            status: match self.status {
+                Status::Succeeded(output) => Status::Succeeded(output.into_json()),
+                Status::Failed(failure) => Status::Failed(failure),
+            },
+            stats: self.stats,
+            trace: self.trace,
+        }
+    }
+}
+
+impl<O> Execution<O> {
     /// The output, when the execution succeeded.
-    pub fn output(&self) -> Option<&Value> {
+    pub fn output(&self) -> Option<&O> {
         match &self.status {
             Status::Succeeded(output) => Some(output),
             Status::Failed(_) => None,
@@ -189,8 +204,8 @@ impl Execution {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Status {
-    Succeeded(Value),
+pub enum Status<O = Value> {
+    Succeeded(O),
     Failed(ExecutionFailure),
 }
 

@@ -30,7 +30,7 @@ pub(crate) fn execute<I: TaskInvoker + ?Sized>(
     input: Data,
     invoker: &mut I,
     options: &ExecutionOptions,
-) -> Execution {
+) -> Execution<Data> {
     // Only copied when some template reads `$$.Execution.Input`: inputs can be large.
     let execution_input = match definition.uses_execution_input {
         true => input.to_json().into_owned(),
@@ -46,7 +46,7 @@ pub(crate) fn execute<I: TaskInvoker + ?Sized>(
         rng: seed(options),
     };
     let status = match runner.scope(&definition.root, input) {
-        Ok(output) => Status::Succeeded(output.into_json()),
+        Ok(output) => Status::Succeeded(output),
         Err(f) => Status::Failed(ExecutionFailure {
             error: f.error,
             cause: f.cause,

@@ -116,7 +116,8 @@ pub struct EventResult {
     pub findings: Vec<FindingResult>,
     /// State transitions of the execution (0 when the event was rejected before it).
     pub state_transitions: u64,
-    pub execution: Option<Execution>,
+    /// Its output as the interpreter left it (typed outcomes included).
+    pub execution: Option<Execution<Data>>,
 }
 
 /// The definition and the four functions, ready to run events.
@@ -264,16 +265,22 @@ impl<R: ImageRegistry, Z: Summariser, M: Mailer> LocalPipeline<R, Z, M> {
         let execution = self
             .definition
             .execute_data_with(input, &mut invoker, &options);
+        let id = |i: usize| ids.get(i).cloned().flatten();
         let mut findings: Vec<FindingResult> = match execution.output() {
-            Some(Value::Array(items)) => items
+            Some(Data::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| read_item(&event_id, ids.get(i).cloned().flatten(), item))
+                .map(|(i, item)| read_data_item(&event_id, id(i), item))
+                .collect(),
+            Some(Data::Json(Value::Array(items))) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read_item(&event_id, id(i), item))
                 .collect(),
             Some(other) => vec![FindingResult::rejected(
                 &event_id,
                 None,
-                format!("unexpected execution output {other}"),
+                format!("unexpected execution output {}", other.to_json()),
             )],
             None => {
                 let failure = execution
@@ -318,6 +325,23 @@ fn reject_event(event_id: &str, error: String) -> EventResult {
         findings: vec![FindingResult::rejected(event_id, None, error)],
         state_transitions: 0,
         execution: None,
+    }
+}
+
+/// [`read_item`] of an item that may be an outcome left typed (`crate::typed::TypedOutcome`).
+fn read_data_item(event_id: &str, finding_id: Option<String>, item: &Data) -> FindingResult {
+    match item.as_typed::<crate::typed::TypedOutcome>() {
+        Some(typed) => {
+            let result = FindingResult::from_outcome(typed.0.clone());
+            #[cfg(debug_assertions)]
+            assert_eq!(
+                read_item(event_id, finding_id, &item.to_json()),
+                result,
+                "an outcome read typed and as JSON"
+            );
+            result
+        }
+        None => read_item(event_id, finding_id, &item.to_json()),
     }
 }
 

@@ -19,7 +19,7 @@ use hushhub_asl::{Data, TypedJson, json_member};
 use hushhub_core::finding::Finding;
 use hushhub_core::json::{JsonRef, JsonTape, TapeRef};
 use hushhub_core::seen::SeenRecord;
-use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
+use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, Outcome, StepDecision};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -43,6 +43,20 @@ impl TypedJson for TypedFinding {
         };
         debug_assert_eq!(self.to_json().get(key), Some(&member), "member {key}");
         Some(Data::Json(member))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A delivery's outcome, as the Map's iterations end with it and the runner reads it back.
+#[derive(Debug)]
+pub struct TypedOutcome(pub Outcome);
+
+impl TypedJson for TypedOutcome {
+    fn to_json(&self) -> Value {
+        to_json(&self.0)
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -123,10 +137,7 @@ pub fn step_decision(decision: StepDecision) -> Result<Data, serde_json::Error> 
             record.map_or(Data::Json(Value::Null), |r| Data::typed(TypedRecord(r))),
         ),
         ("claim".to_owned(), Data::Json(serde_json::to_value(claim)?)),
-        (
-            "outcome".to_owned(),
-            Data::Json(serde_json::to_value(outcome)?),
-        ),
+        ("outcome".to_owned(), Data::typed(TypedOutcome(outcome))),
     ]);
     #[cfg(debug_assertions)]
     assert_eq!(data.to_json().as_ref(), &expected, "step decision");
