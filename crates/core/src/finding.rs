@@ -692,8 +692,22 @@ impl Finding {
 /// on its own so that one malformed finding fails only itself.
 #[derive(Debug, Clone)]
 pub struct ImportedEvent {
-    envelope: EventBridgeEvent<SkippedDetail>,
+    envelope: Envelope,
     event: Value,
+}
+
+/// What hushhub reads of an event's envelope, read with `aws_lambda_events`' type.
+#[derive(Debug, Clone)]
+struct Envelope(EventBridgeEvent<SkippedDetail>);
+
+impl Envelope {
+    fn id(&self) -> &str {
+        self.0.id.as_deref().unwrap_or("")
+    }
+
+    fn format(&self) -> FindingFormat {
+        FindingFormat::from_detail_type(&self.0.detail_type).unwrap_or_default()
+    }
 }
 
 /// The envelope is read with `aws_lambda_events`' type, but its detail is skipped there: the
@@ -746,7 +760,10 @@ impl ImportedEvent {
             Some(Value::Array(findings)) if findings.is_empty() => {
                 Err(FindingError::new("detail.findings", "is empty"))
             }
-            Some(Value::Array(_)) => Ok(ImportedEvent { envelope, event }),
+            Some(Value::Array(_)) => Ok(ImportedEvent {
+                envelope: Envelope(envelope),
+                event,
+            }),
             Some(other) => Err(FindingError::new(
                 "detail.findings",
                 format!("expected a list, got {}", kind_of(other.into())),
@@ -761,17 +778,17 @@ impl ImportedEvent {
 
     /// The EventBridge event id (empty if the event had none).
     pub fn id(&self) -> &str {
-        self.envelope.id.as_deref().unwrap_or("")
+        self.envelope.id()
     }
 
     /// The schema of the event's findings, from its detail-type.
     pub fn format(&self) -> FindingFormat {
-        FindingFormat::from_detail_type(&self.envelope.detail_type).unwrap_or_default()
+        self.envelope.format()
     }
 
     /// When EventBridge says the event happened.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.envelope.time
+        self.envelope.0.time
     }
 
     /// The raw findings, in order.
@@ -791,7 +808,7 @@ impl ImportedEvent {
 /// there: the local replay reads events this way, so that no `Value` tree is built of them.
 #[derive(Debug, Clone)]
 pub struct EventOnTape<'a> {
-    envelope: EventBridgeEvent<SkippedDetail>,
+    envelope: Envelope,
     findings: TapeItems<'a>,
 }
 
@@ -803,22 +820,25 @@ impl<'a> EventOnTape<'a> {
         let envelope = EventBridgeEvent::<SkippedDetail>::deserialize(root).ok()?;
         FindingFormat::from_detail_type(&envelope.detail_type)?;
         let findings = root.get("detail")?.get("findings")?.items()?;
-        (findings.len() > 0).then_some(EventOnTape { envelope, findings })
+        (findings.len() > 0).then_some(EventOnTape {
+            envelope: Envelope(envelope),
+            findings,
+        })
     }
 
     /// The EventBridge event id (empty if the event had none).
     pub fn id(&self) -> &str {
-        self.envelope.id.as_deref().unwrap_or("")
+        self.envelope.id()
     }
 
     /// The schema of the event's findings, from its detail-type.
     pub fn format(&self) -> FindingFormat {
-        FindingFormat::from_detail_type(&self.envelope.detail_type).unwrap_or_default()
+        self.envelope.format()
     }
 
     /// When EventBridge says the event happened.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.envelope.time
+        self.envelope.0.time
     }
 
     /// The raw findings, in order.

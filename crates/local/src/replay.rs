@@ -328,9 +328,9 @@ fn reject_event(event_id: &str, error: String) -> EventResult {
     }
 }
 
-/// [`read_item`] of an item that may be an outcome left typed (`crate::typed::TypedOutcome`).
+/// [`read_item`] of an item that may be an outcome left typed (`crate::typed::Typed`).
 fn read_data_item(event_id: &str, finding_id: Option<String>, item: &Data) -> FindingResult {
-    match item.as_typed::<crate::typed::TypedOutcome>() {
+    match item.as_typed::<crate::typed::Typed<Outcome>>() {
         Some(typed) => {
             let result = FindingResult::from_outcome(typed.0.clone());
             #[cfg(debug_assertions)]

@@ -1,5 +1,5 @@
-//! The handlers' results as the local interpreter carries them: the finding and the record stay
-//! typed between Task states, and become JSON only if a path reads into them.
+//! The handlers' results as the local interpreter carries them: the finding, the record and the
+//! outcome stay typed between Task states, and become JSON only if a path reads into them.
 //!
 //! check-seen's output holds the compact finding and the record; most deliveries end at
 //! age-check as duplicates, which reads three fields of the one and takes the other whole. Made
@@ -19,7 +19,7 @@ use hushhub_asl::{Data, TypedJson, json_member};
 use hushhub_core::finding::Finding;
 use hushhub_core::json::{JsonRef, JsonTape, TapeRef};
 use hushhub_core::seen::SeenRecord;
-use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, Outcome, StepDecision};
+use hushhub_core::steps::{AgeCheckInput, CheckSeenOutput, StepDecision};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -50,25 +50,13 @@ impl TypedJson for TypedFinding {
     }
 }
 
-/// A delivery's outcome, as the Map's iterations end with it and the runner reads it back.
+/// A handler's result carried as it is: a finding's record (check-seen and age-check hand it
+/// on) or a delivery's outcome (the Map's iterations end with it, and the runner reads it back).
+/// Its JSON is what `serde_json::to_value` makes of it.
 #[derive(Debug)]
-pub struct TypedOutcome(pub Outcome);
+pub struct Typed<T>(pub T);
 
-impl TypedJson for TypedOutcome {
-    fn to_json(&self) -> Value {
-        to_json(&self.0)
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-/// A finding's record, as check-seen and age-check hand it on.
-#[derive(Debug)]
-pub struct TypedRecord(pub SeenRecord);
-
-impl TypedJson for TypedRecord {
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> TypedJson for Typed<T> {
     fn to_json(&self) -> Value {
         to_json(&self.0)
     }
@@ -134,10 +122,10 @@ pub fn step_decision(decision: StepDecision) -> Result<Data, serde_json::Error> 
         ),
         (
             "record".to_owned(),
-            record.map_or(Data::Json(Value::Null), |r| Data::typed(TypedRecord(r))),
+            record.map_or(Data::Json(Value::Null), |r| Data::typed(Typed(r))),
         ),
         ("claim".to_owned(), Data::Json(serde_json::to_value(claim)?)),
-        ("outcome".to_owned(), Data::typed(TypedOutcome(outcome))),
+        ("outcome".to_owned(), Data::typed(Typed(outcome))),
     ]);
     #[cfg(debug_assertions)]
     assert_eq!(data.to_json().as_ref(), &expected, "step decision");
@@ -147,8 +135,8 @@ pub fn step_decision(decision: StepDecision) -> Result<Data, serde_json::Error> 
 /// age-check's input, taking the record as it is when check-seen left it typed.
 pub fn age_check_input(input: &Data) -> Result<AgeCheckInput, String> {
     let record = match input.get("record") {
-        Some(record) => match record.as_typed::<TypedRecord>() {
-            Some(TypedRecord(record)) => record.clone(),
+        Some(record) => match record.as_typed::<Typed<SeenRecord>>() {
+            Some(Typed(record)) => record.clone(),
             None => member(input, "record")?,
         },
         None => return Err("missing field `record`".to_owned()),
