@@ -14,6 +14,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use hushhub_core::config::AlertPolicy;
 use hushhub_core::email::{AlertFacts, Email, render, to_mime};
 use hushhub_core::finding::{Finding, FindingId};
+use hushhub_core::json::JsonTape;
 use hushhub_core::score::score;
 use hushhub_core::seen::{Due, SeenRecord, expires_at, resolution};
 use hushhub_core::steps::{DecisionKind, StepDecision};
@@ -183,6 +184,19 @@ fn asff_parse(c: &mut Criterion) {
                 b.iter(|| {
                     let value: Value = serde_json::from_str(black_box(text)).unwrap_or_default();
                     parse(&value)
+                });
+            },
+        );
+        // What the local replay does: JSON text onto a tape, then to a finding.
+        group.bench_with_input(
+            BenchmarkId::new("from_json_text_on_a_tape", name),
+            &text,
+            |b, text| {
+                b.iter(|| {
+                    let tape =
+                        JsonTape::parse(black_box(text)).unwrap_or_else(|e| panic!("fixture: {e}"));
+                    Finding::from_asff(tape.root(), "detail.findings[0]")
+                        .unwrap_or_else(|e| panic!("fixture: {e}"))
                 });
             },
         );
