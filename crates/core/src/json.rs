@@ -126,19 +126,12 @@ impl JsonTape {
     }
 
     fn str_at(&self, at: u32) -> Option<&str> {
-        let span = |s: &'_ str, from: u32, len: u32| -> Option<(usize, usize)> {
-            let from = from as usize;
-            (from + len as usize <= s.len()).then_some((from, from + len as usize))
+        let (source, at, len) = match self.node(at) {
+            Node::Text { at, len } => (&*self.text, at, len),
+            Node::Unescaped { at, len } => (self.unescaped.as_str(), at, len),
+            _ => return None,
         };
-        match self.node(at) {
-            Node::Text { at, len } => {
-                span(&self.text, at, len).and_then(|(a, b)| self.text.get(a..b))
-            }
-            Node::Unescaped { at, len } => {
-                span(&self.unescaped, at, len).and_then(|(a, b)| self.unescaped.get(a..b))
-            }
-            _ => None,
-        }
+        source.get(at as usize..at as usize + len as usize)
     }
 }
 
