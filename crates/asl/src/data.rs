@@ -123,6 +123,20 @@ impl Data {
         }
     }
 
+    /// The items of the array this stands for, as data; `None` when it is not an array.
+    pub(crate) fn into_items(self) -> Option<Vec<Data>> {
+        let json = match self {
+            Data::Array(items) => return Some(items),
+            Data::Json(json) => json,
+            Data::Typed(typed) => typed.to_json(),
+            Data::Object(_) => return None,
+        };
+        match json {
+            Value::Array(items) => Some(items.into_iter().map(Data::Json).collect()),
+            _ => None,
+        }
+    }
+
     /// A member of this object, as data.
     pub fn get(&self, key: &str) -> Option<Cow<'_, Data>> {
         match self {

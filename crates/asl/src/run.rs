@@ -294,13 +294,9 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         raw: &Data,
     ) -> Result<Data, Failure> {
         let input = self.input_ref(state, raw)?;
-        let items = match items_path.select_data(&input).map(Sel::into_data) {
-            Some(Data::Json(Value::Array(items))) => items.into_iter().map(Data::Json).collect(),
-            Some(Data::Array(items)) => items,
-            _ => {
-                let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
-                return Err(self.runtime(state, cause));
-            }
+        let selected = items_path.select_data(&input).map(Sel::into_data);
+        let Some(items) = selected.and_then(Data::into_items) else {
+            return Err(self.not_an_array(state, items_path));
         };
         let mut outputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
@@ -327,13 +323,9 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
         handling: &Handling,
         mut input: Data,
     ) -> Result<Data, Failure> {
-        let items: Vec<Data> = match items_path.take_in_place(&mut input) {
-            Some(Data::Json(Value::Array(items))) => items.into_iter().map(Data::Json).collect(),
-            Some(Data::Array(items)) => items,
-            _ => {
-                let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
-                return Err(self.runtime(state, cause));
-            }
+        let taken = items_path.take_in_place(&mut input);
+        let Some(items) = taken.and_then(Data::into_items) else {
+            return Err(self.not_an_array(state, items_path));
         };
         let mut outputs = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
@@ -357,6 +349,11 @@ impl<'r, I: TaskInvoker + ?Sized> Runner<'r, I> {
             outputs.push(output?);
         }
         self.select_result(state, handling, Data::array(outputs))
+    }
+
+    fn not_an_array(&self, state: &State, items_path: &Path) -> Failure {
+        let cause = format!("ItemsPath {:?} does not select an array", items_path.text);
+        self.runtime(state, cause)
     }
 
     fn select_result(&self, state: &State, h: &Handling, result: Data) -> Result<Data, Failure> {

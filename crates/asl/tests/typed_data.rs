@@ -178,3 +178,22 @@ fn typed_results_in_a_map_and_a_catch_give_the_output_their_json_gives() {
         assert_eq!(plain, typed, "items {items}");
     }
 }
+
+#[test]
+fn a_map_iterates_a_typed_value_that_is_a_list_as_its_json() {
+    let definition = json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Task", "Resource": "check", "ResultPath": "$", "Next": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.resources",
+            "ItemProcessor": {"StartAt": "Id", "States": {
+                "Id": {"Type": "Pass", "OutputPath": "$.id", "End": true}
+            }},
+            "End": true}
+    }});
+    let resources =
+        |input: &Value| -> Value { json!({"resources": decide(input)["finding"]["resources"]}) };
+    let (plain, typed, made_json) =
+        run_both(definition, json!({"id": 2}), vec!["resources"], resources);
+    assert_eq!(plain, typed);
+    assert_eq!(plain, json!(["r1", "r2"]).to_string());
+    assert_eq!(made_json, 1, "the typed list was read as its JSON");
+}
