@@ -708,6 +708,10 @@ impl Envelope {
     fn format(&self) -> FindingFormat {
         FindingFormat::from_detail_type(&self.0.detail_type).unwrap_or_default()
     }
+
+    fn time(&self) -> Option<DateTime<Utc>> {
+        self.0.time
+    }
 }
 
 /// The envelope is read with `aws_lambda_events`' type, but its detail is skipped there: the
@@ -788,7 +792,7 @@ impl ImportedEvent {
 
     /// When EventBridge says the event happened.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.envelope.0.time
+        self.envelope.time()
     }
 
     /// The raw findings, in order.
@@ -838,7 +842,7 @@ impl<'a> EventOnTape<'a> {
 
     /// When EventBridge says the event happened.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.envelope.0.time
+        self.envelope.time()
     }
 
     /// The raw findings, in order.

@@ -2,9 +2,11 @@
 //! interpreter, with its Task states answered by the same handlers the Lambdas run.
 //!
 //! Payloads cross each Task boundary as JSON, as they do through Lambda, so a contract mismatch
-//! between the definition and a handler shows up here first. The one exception is speed:
-//! check-seen's finding and record stay typed until a path reads into them (`crate::typed`),
-//! and debug builds check on every call that they stand for exactly the JSON Lambda would carry.
+//! between the definition and a handler shows up here first. The one exception is speed: the
+//! event's raw findings stay on its JSON tape until check-seen reads them, and check-seen's
+//! finding and record and each delivery's outcome stay typed until a path reads into them
+//! (`crate::typed`). Debug builds check on every call that each stands for exactly the JSON
+//! Lambda would carry.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -378,8 +380,9 @@ struct Invoker<'a, R, Z, M> {
 }
 
 impl<R: ImageRegistry, Z: Summariser, M: Mailer> TaskInvoker for Invoker<'_, R, Z, M> {
-    /// check-seen's finding and record, and age-check's record, stay typed on their way to the
-    /// next Task (see [`crate::typed`]); everything else crosses as JSON.
+    /// check-seen reads its raw finding on the event's tape; check-seen's finding and record,
+    /// and age-check's record and outcome, stay typed on their way to the next state (see
+    /// [`crate::typed`]); everything else crosses as JSON.
     fn invoke(&mut self, resource: &str, input: &Data) -> Result<Data, TaskFailure> {
         let f = self.functions;
         let json = || input.to_json();

@@ -181,18 +181,22 @@ pub struct TapeFinding {
 }
 
 impl TapeFinding {
+    fn on_tape(&self) -> TapeRef<'_> {
+        self.tape.at(self.position)
+    }
+
     pub fn json(&self) -> JsonRef<'_> {
-        JsonRef::Tape(self.tape.at(self.position))
+        JsonRef::Tape(self.on_tape())
     }
 }
 
 impl TypedJson for TapeFinding {
     fn to_json(&self) -> Value {
-        self.tape.at(self.position).to_value()
+        self.on_tape().to_value()
     }
 
     fn member(&self, key: &str) -> Option<Data> {
-        let member = self.tape.at(self.position).get(key)?;
+        let member = self.on_tape().get(key)?;
         Some(Data::Json(member.to_value()))
     }
 
